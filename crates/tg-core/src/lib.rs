@@ -1,1 +1,23 @@
-pub fn placeholder() {}
+//! tg-core: the Trading Grid client, independent of PHP.
+//!
+//! * [`api`]: the operations of the contract, their schemas and HTTP form.
+//! * [`client`]: options, token cache, one operation with retries.
+//! * [`batch`]: many operations concurrently, ordered per key.
+//! * [`webhook`]: signing and verifying deliveries.
+//! * [`mapping`]: Drupal values → payloads.
+
+pub mod api;
+pub mod batch;
+pub mod client;
+pub mod error;
+pub mod mapping;
+pub mod retry;
+mod schema;
+pub mod webhook;
+
+pub use api::{OpKind, Operation};
+pub use batch::{BatchOp, BatchResult};
+pub use client::{Client, ClientConfig, Secret};
+pub use error::{Error, FieldError, Result, SignatureError};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,48 @@
+# trading_grid — the two set-up commands are `make demo` and `make test`.
+SHELL := /bin/bash
+PHP ?= php
+CARGO ?= cargo
+EXT_DEBUG := $(CURDIR)/target/debug/libtrading_grid.so
+EXT_RELEASE := $(CURDIR)/target/release/libtrading_grid.so
+PHP_EXT := $(PHP) -d extension=$(EXT_DEBUG)
+
+.PHONY: deps build build-release test test-rust test-php test-stores lint-module stubs demo install bench fmt clippy
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(CARGO) build --workspace
+
+build-release: deps
+	$(CARGO) build --workspace --release
+
+## The README's test command: everything CI runs.
+test: build
+	$(CARGO) test --workspace
+	TG_EXTENSION=$(EXT_DEBUG) $(PHP_EXT) /usr/bin/phpunit -c tests/php/phpunit.xml
+	@if [ -x tests/scripts/store-tests.sh ]; then bash tests/scripts/store-tests.sh; fi
+	@if [ -x tests/scripts/lint-module.sh ]; then bash tests/scripts/lint-module.sh; fi
+
+## Regenerates trading_grid.stubs.php from the built extension.
+stubs: build
+	$(PHP_EXT) tools/gen-stubs.php > trading_grid.stubs.php
+
+## The README's demo command: the flows against the sandbox, explained step by step.
+demo: build
+	$(PHP_EXT) demo/demo.php
+
+## Copies the release extension into PHP's extension dir and enables it (as a Drupal host needs).
+install: build-release
+	install -m 0755 $(EXT_RELEASE) "$$(php-config --extension-dir)/trading_grid.so"
+	@for d in /etc/php/8.2/mods-available; do \
+	  [ -d $$d ] && printf '; Trading Grid connector\nextension=trading_grid.so\n' > $$d/trading_grid.ini || true; \
+	done
+	@command -v phpenmod >/dev/null && phpenmod trading_grid || true
+	@$(PHP) -r 'echo "trading_grid ", TradingGrid\version(), " installed\n";'
+
+fmt:
+	$(CARGO) fmt --all
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings

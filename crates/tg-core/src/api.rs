@@ -1,0 +1,663 @@
+//! The operations of the Trading Grid contract (docs/contract.md): their payload
+//! schemas, how each becomes an HTTP request, and its ordering key.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, FieldError, Result};
+use crate::schema::{opt, req, validate_object, Kind, Rule};
+
+pub const PARTNER_TYPES: &[&str] = &[
+    "supplier",
+    "distributor",
+    "carrier",
+    "customer",
+    "service_provider",
+];
+pub const ISSUE_TYPES: &[&str] = &[
+    "shipment_discrepancy",
+    "invoice_dispute",
+    "missing_documentation",
+    "other",
+];
+pub const ISSUE_STATUSES: &[&str] = &[
+    "open",
+    "in_progress",
+    "awaiting_partner",
+    "resolved",
+    "closed",
+];
+const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
+const STEP_STATUSES: &[&str] = &["completed", "in_progress"];
+const CATALOG_KINDS: &[&str] = &["specification", "packaging", "pricing_notice", "launch"];
+const NOTIFICATION_KINDS: &[&str] = &["notice", "task"];
+const ROLES: &[&str] = &["member", "admin", "observer"];
+
+const TEXT: Kind = Kind::Str { min: 1, max: 200 };
+const LONG_TEXT: Kind = Kind::Str {
+    min: 1,
+    max: 20_000,
+};
+const REVISION: Kind = Kind::Int {
+    min: 0,
+    max: i64::MAX,
+};
+
+const AUDIENCES: &[Rule] = &[
+    opt("communities", Kind::IdentList { min: 0, max: 100 }),
+    opt("partnerTypes", Kind::EnumList(PARTNER_TYPES)),
+];
+
+const PARTNER: &[Rule] = &[
+    req("externalId", Kind::Ident),
+    req("companyName", TEXT),
+    req("partnerType", Kind::Enum(PARTNER_TYPES)),
+    req("country", Kind::Country),
+    req("contactEmail", Kind::Email),
+    opt("contactName", TEXT),
+    opt("tradingAddress", Kind::TradingAddress),
+    opt("communities", Kind::IdentList { min: 0, max: 50 }),
+    req("revision", REVISION),
+    opt("attributes", Kind::Map { max: 100 }),
+];
+const PARTNER_REF: &[Rule] = &[req("externalId", Kind::Ident)];
+const MEMBERSHIP: &[Rule] = &[
+    req("communityId", Kind::Ident),
+    req("partnerId", Kind::Ident),
+    opt("role", Kind::Enum(ROLES)),
+];
+const ACCESS_REQUEST: &[Rule] = &[
+    opt("partnerId", Kind::Ident),
+    opt("externalId", Kind::Ident),
+    req("communityId", Kind::Ident),
+    opt("reason", Kind::Str { min: 0, max: 2000 }),
+];
+const REFERENCES: &[Rule] = &[
+    opt("purchaseOrder", Kind::Str { min: 1, max: 64 }),
+    opt("invoice", Kind::Str { min: 1, max: 64 }),
+    opt("shipment", Kind::Str { min: 1, max: 64 }),
+];
+const ATTACHMENT: &[Rule] = &[
+    req("name", Kind::Str { min: 1, max: 255 }),
+    req("sha256", Kind::Sha256),
+    opt(
+        "size",
+        Kind::Int {
+            min: 0,
+            max: 1 << 40,
+        },
+    ),
+    opt("contentType", Kind::Str { min: 1, max: 127 }),
+];
+const ISSUE: &[Rule] = &[
+    req("externalId", Kind::Ident),
+    req("type", Kind::Enum(ISSUE_TYPES)),
+    req("title", TEXT),
+    req("description", LONG_TEXT),
+    opt("partnerId", Kind::Ident),
+    opt("partnerExternalId", Kind::Ident),
+    opt("priority", Kind::Enum(PRIORITIES)),
+    opt("references", Kind::Object(REFERENCES)),
+    opt(
+        "attachments",
+        Kind::ObjectList {
+            rules: ATTACHMENT,
+            max: 50,
+        },
+    ),
+    opt("dueDate", Kind::Date),
+];
+const COMMENT: &[Rule] = &[
+    req("issueId", Kind::Ident),
+    opt("externalId", Kind::Ident),
+    req("author", TEXT),
+    req("body", LONG_TEXT),
+];
+const ISSUE_STATUS: &[Rule] = &[
+    req("issueId", Kind::Ident),
+    req("status", Kind::Enum(ISSUE_STATUSES)),
+    opt("resolution", LONG_TEXT),
+];
+const TRANSLATION: &[Rule] = &[
+    req("language", Kind::Language),
+    req("title", TEXT),
+    opt("sha256", Kind::Sha256),
+];
+const DOCUMENT: &[Rule] = &[
+    req("documentId", Kind::Ident),
+    req(
+        "version",
+        Kind::Int {
+            min: 1,
+            max: i64::MAX,
+        },
+    ),
+    req("title", TEXT),
+    req("language", Kind::Language),
+    opt(
+        "translations",
+        Kind::ObjectList {
+            rules: TRANSLATION,
+            max: 100,
+        },
+    ),
+    req("audiences", Kind::Object(AUDIENCES)),
+    req("sha256", Kind::Sha256),
+    opt(
+        "size",
+        Kind::Int {
+            min: 0,
+            max: 1 << 40,
+        },
+    ),
+    opt("effectiveDate", Kind::Date),
+    req("approved", Kind::Bool),
+    opt("revision", REVISION),
+];
+const DOCUMENT_REF: &[Rule] = &[
+    req("documentId", Kind::Ident),
+    opt("reason", Kind::Str { min: 0, max: 2000 }),
+];
+const ONBOARDING_STEP: &[Rule] = &[
+    req("externalId", Kind::Ident),
+    req("stepId", Kind::Ident),
+    req("status", Kind::Enum(STEP_STATUSES)),
+    opt("completedAt", Kind::Str { min: 1, max: 40 }),
+    opt("evidence", Kind::Str { min: 0, max: 2000 }),
+];
+const CATALOG: &[Rule] = &[
+    req("itemId", Kind::Ident),
+    req("sku", Kind::Str { min: 1, max: 64 }),
+    req("title", TEXT),
+    req("kind", Kind::Enum(CATALOG_KINDS)),
+    opt(
+        "description",
+        Kind::Str {
+            min: 0,
+            max: 20_000,
+        },
+    ),
+    req("audiences", Kind::Object(AUDIENCES)),
+    opt("effectiveDate", Kind::Date),
+    opt("attributes", Kind::Map { max: 100 }),
+    req("revision", REVISION),
+];
+const CATALOG_REF: &[Rule] = &[req("itemId", Kind::Ident)];
+const NOTIFICATION: &[Rule] = &[
+    req("communityId", Kind::Ident),
+    req("kind", Kind::Enum(NOTIFICATION_KINDS)),
+    req("title", TEXT),
+    req("body", LONG_TEXT),
+    opt("dueDate", Kind::Date),
+];
+const PORTAL_METRICS: &[Rule] = &[
+    req("period", Kind::Str { min: 4, max: 10 }),
+    req("figures", Kind::Map { max: 100 }),
+];
+
+/// Every operation the client can send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    PartnerUpsert,
+    PartnerDelete,
+    MembershipSet,
+    AccessRequestCreate,
+    IssueCreate,
+    IssueComment,
+    IssueStatus,
+    DocumentPublish,
+    DocumentRetract,
+    OnboardingStep,
+    CatalogUpsert,
+    CatalogWithdraw,
+    NotificationCreate,
+    MetricsPortal,
+}
+
+impl OpKind {
+    pub const ALL: [OpKind; 14] = [
+        OpKind::PartnerUpsert,
+        OpKind::PartnerDelete,
+        OpKind::MembershipSet,
+        OpKind::AccessRequestCreate,
+        OpKind::IssueCreate,
+        OpKind::IssueComment,
+        OpKind::IssueStatus,
+        OpKind::DocumentPublish,
+        OpKind::DocumentRetract,
+        OpKind::OnboardingStep,
+        OpKind::CatalogUpsert,
+        OpKind::CatalogWithdraw,
+        OpKind::NotificationCreate,
+        OpKind::MetricsPortal,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::PartnerUpsert => "partner.upsert",
+            OpKind::PartnerDelete => "partner.delete",
+            OpKind::MembershipSet => "membership.set",
+            OpKind::AccessRequestCreate => "access_request.create",
+            OpKind::IssueCreate => "issue.create",
+            OpKind::IssueComment => "issue.comment",
+            OpKind::IssueStatus => "issue.status",
+            OpKind::DocumentPublish => "document.publish",
+            OpKind::DocumentRetract => "document.retract",
+            OpKind::OnboardingStep => "onboarding.step",
+            OpKind::CatalogUpsert => "catalog.upsert",
+            OpKind::CatalogWithdraw => "catalog.withdraw",
+            OpKind::NotificationCreate => "notification.create",
+            OpKind::MetricsPortal => "metrics.portal",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<OpKind> {
+        OpKind::ALL
+            .into_iter()
+            .find(|k| k.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = OpKind::ALL.iter().map(|k| k.name()).collect();
+                Error::validation(
+                    "op",
+                    format!(
+                        "unknown operation '{}'; known: {}",
+                        truncate(name, 64),
+                        known.join(", ")
+                    ),
+                )
+            })
+    }
+
+    fn rules(self) -> &'static [Rule] {
+        match self {
+            OpKind::PartnerUpsert => PARTNER,
+            OpKind::PartnerDelete => PARTNER_REF,
+            OpKind::MembershipSet => MEMBERSHIP,
+            OpKind::AccessRequestCreate => ACCESS_REQUEST,
+            OpKind::IssueCreate => ISSUE,
+            OpKind::IssueComment => COMMENT,
+            OpKind::IssueStatus => ISSUE_STATUS,
+            OpKind::DocumentPublish => DOCUMENT,
+            OpKind::DocumentRetract => DOCUMENT_REF,
+            OpKind::OnboardingStep => ONBOARDING_STEP,
+            OpKind::CatalogUpsert => CATALOG,
+            OpKind::CatalogWithdraw => CATALOG_REF,
+            OpKind::NotificationCreate => NOTIFICATION,
+            OpKind::MetricsPortal => PORTAL_METRICS,
+        }
+    }
+
+    /// A `POST` creates something new each time, so a retry is safe only with an
+    /// idempotency key; the others are idempotent by nature.
+    pub fn method(self) -> Method {
+        match self {
+            OpKind::PartnerUpsert
+            | OpKind::MembershipSet
+            | OpKind::DocumentPublish
+            | OpKind::OnboardingStep
+            | OpKind::CatalogUpsert => Method::Put,
+            OpKind::PartnerDelete | OpKind::DocumentRetract | OpKind::CatalogWithdraw => {
+                Method::Delete
+            }
+            OpKind::AccessRequestCreate
+            | OpKind::IssueCreate
+            | OpKind::IssueComment
+            | OpKind::IssueStatus
+            | OpKind::NotificationCreate
+            | OpKind::MetricsPortal => Method::Post,
+        }
+    }
+}
+
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+}
+
+/// One HTTP request derived from an operation.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+/// A validated operation, ready to send.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub kind: OpKind,
+    pub payload: Value,
+}
+
+fn s<'a>(payload: &'a Value, key: &str) -> &'a str {
+    payload.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Percent-encodes a path segment (identifiers are already restricted, this is belt and braces).
+fn seg(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'~' | b':') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Operation {
+    /// Validates `payload` for `kind`; every problem is reported, each by its path.
+    pub fn new(kind: OpKind, payload: Value) -> Result<Operation> {
+        let mut errors = Vec::new();
+        validate_object(&payload, kind.rules(), "", &mut errors);
+        if errors.is_empty() {
+            cross_checks(kind, &payload, &mut errors);
+        }
+        if errors.is_empty() {
+            Ok(Operation { kind, payload })
+        } else {
+            Err(Error::Validation { errors })
+        }
+    }
+
+    pub fn parse(op: &str, payload: Value) -> Result<Operation> {
+        Operation::new(OpKind::parse(op)?, payload)
+    }
+
+    /// Operations on one entity share a key; they are sent one after another.
+    pub fn ordering_key(&self) -> String {
+        let p = &self.payload;
+        match self.kind {
+            OpKind::PartnerUpsert | OpKind::PartnerDelete | OpKind::OnboardingStep => {
+                format!("partner:{}", s(p, "externalId"))
+            }
+            OpKind::MembershipSet => format!("partner:{}", s(p, "partnerId")),
+            OpKind::AccessRequestCreate => {
+                let who = if s(p, "externalId").is_empty() {
+                    s(p, "partnerId")
+                } else {
+                    s(p, "externalId")
+                };
+                format!("partner:{who}")
+            }
+            OpKind::IssueCreate => format!("issue:{}", s(p, "externalId")),
+            OpKind::IssueComment | OpKind::IssueStatus => format!("issue:{}", s(p, "issueId")),
+            OpKind::DocumentPublish | OpKind::DocumentRetract => {
+                format!("document:{}", s(p, "documentId"))
+            }
+            OpKind::CatalogUpsert | OpKind::CatalogWithdraw => {
+                format!("catalog:{}", s(p, "itemId"))
+            }
+            OpKind::NotificationCreate => format!("notification:{}", s(p, "communityId")),
+            OpKind::MetricsPortal => "metrics".to_string(),
+        }
+    }
+
+    /// The HTTP request for this operation; path parameters leave the body.
+    pub fn request(&self) -> Request {
+        let p = &self.payload;
+        let without = |keys: &[&str]| -> Value {
+            let mut m: Map<String, Value> = p.as_object().cloned().unwrap_or_default();
+            for k in keys {
+                m.remove(*k);
+            }
+            Value::Object(m)
+        };
+        let (path, body, query) = match self.kind {
+            OpKind::PartnerUpsert => (
+                format!("/tgx/v1/partners/{}", seg(s(p, "externalId"))),
+                Some(p.clone()),
+                vec![],
+            ),
+            OpKind::PartnerDelete => (
+                format!("/tgx/v1/partners/{}", seg(s(p, "externalId"))),
+                None,
+                vec![],
+            ),
+            OpKind::MembershipSet => (
+                format!(
+                    "/tgx/v1/communities/{}/members/{}",
+                    seg(s(p, "communityId")),
+                    seg(s(p, "partnerId"))
+                ),
+                Some(without(&["communityId", "partnerId"])),
+                vec![],
+            ),
+            OpKind::AccessRequestCreate => (
+                "/tgx/v1/access-requests".to_string(),
+                Some(p.clone()),
+                vec![],
+            ),
+            OpKind::IssueCreate => ("/tgx/v1/issues".to_string(), Some(p.clone()), vec![]),
+            OpKind::IssueComment => (
+                format!("/tgx/v1/issues/{}/comments", seg(s(p, "issueId"))),
+                Some(without(&["issueId"])),
+                vec![],
+            ),
+            OpKind::IssueStatus => (
+                format!("/tgx/v1/issues/{}/status", seg(s(p, "issueId"))),
+                Some(without(&["issueId"])),
+                vec![],
+            ),
+            OpKind::DocumentPublish => (
+                format!(
+                    "/tgx/v1/documents/{}/versions/{}",
+                    seg(s(p, "documentId")),
+                    p.get("version").and_then(Value::as_i64).unwrap_or(0)
+                ),
+                Some(without(&["documentId", "version"])),
+                vec![],
+            ),
+            OpKind::DocumentRetract => {
+                let reason = s(p, "reason");
+                let q = if reason.is_empty() {
+                    vec![]
+                } else {
+                    vec![("reason".to_string(), reason.to_string())]
+                };
+                (
+                    format!("/tgx/v1/documents/{}", seg(s(p, "documentId"))),
+                    None,
+                    q,
+                )
+            }
+            OpKind::OnboardingStep => (
+                format!(
+                    "/tgx/v1/partners/{}/onboarding/{}",
+                    seg(s(p, "externalId")),
+                    seg(s(p, "stepId"))
+                ),
+                Some(without(&["externalId", "stepId"])),
+                vec![],
+            ),
+            OpKind::CatalogUpsert => (
+                format!("/tgx/v1/catalog/{}", seg(s(p, "itemId"))),
+                Some(without(&["itemId"])),
+                vec![],
+            ),
+            OpKind::CatalogWithdraw => (
+                format!("/tgx/v1/catalog/{}", seg(s(p, "itemId"))),
+                None,
+                vec![],
+            ),
+            OpKind::NotificationCreate => {
+                ("/tgx/v1/notifications".to_string(), Some(p.clone()), vec![])
+            }
+            OpKind::MetricsPortal => (
+                "/tgx/v1/metrics/portal".to_string(),
+                Some(p.clone()),
+                vec![],
+            ),
+        };
+        Request {
+            method: self.kind.method(),
+            path,
+            query,
+            body,
+        }
+    }
+}
+
+/// Rules that involve more than one field.
+fn cross_checks(kind: OpKind, p: &Value, errors: &mut Vec<FieldError>) {
+    let has = |path: &[&str]| {
+        let mut v = p;
+        for k in path {
+            match v.get(k) {
+                Some(x) if !x.is_null() => v = x,
+                _ => return false,
+            }
+        }
+        v.as_str().map_or(true, |s| !s.is_empty())
+    };
+    match kind {
+        OpKind::AccessRequestCreate => {
+            if !has(&["partnerId"]) && !has(&["externalId"]) {
+                errors.push(FieldError::new(
+                    "externalId",
+                    "either externalId or partnerId is required",
+                ));
+            }
+        }
+        OpKind::IssueCreate => {
+            if !has(&["partnerId"]) && !has(&["partnerExternalId"]) {
+                errors.push(FieldError::new(
+                    "partnerExternalId",
+                    "either partnerExternalId or partnerId is required",
+                ));
+            }
+            match s(p, "type") {
+                "invoice_dispute" if !has(&["references", "invoice"]) => errors.push(
+                    FieldError::new("references.invoice", "is required for an invoice dispute"),
+                ),
+                "shipment_discrepancy"
+                    if !has(&["references", "shipment"])
+                        && !has(&["references", "purchaseOrder"]) =>
+                {
+                    errors.push(FieldError::new(
+                        "references.shipment",
+                        "a shipment or purchase order number is required for a shipment discrepancy",
+                    ))
+                }
+                _ => {}
+            }
+        }
+        OpKind::IssueStatus => {
+            if s(p, "status") == "resolved" && !has(&["resolution"]) {
+                errors.push(FieldError::new(
+                    "resolution",
+                    "is required when the status is resolved",
+                ));
+            }
+        }
+        OpKind::DocumentPublish => {
+            if p.get("approved").and_then(Value::as_bool) != Some(true) {
+                errors.push(FieldError::new(
+                    "approved",
+                    "only an approved document version may be published",
+                ));
+            }
+            let empty = |k: &str| {
+                p.get("audiences")
+                    .and_then(|a| a.get(k))
+                    .and_then(Value::as_array)
+                    .map_or(true, Vec::is_empty)
+            };
+            if empty("communities") && empty("partnerTypes") {
+                errors.push(FieldError::new(
+                    "audiences",
+                    "at least one community or partner type is required",
+                ));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn partner() -> Value {
+        json!({"externalId": "drupal-user-42", "companyName": "Acme Freight",
+               "partnerType": "carrier", "country": "DE",
+               "contactEmail": "ops@acme.example", "revision": 3})
+    }
+
+    #[test]
+    fn partner_upsert_becomes_a_put_keyed_by_external_id() {
+        let op = Operation::parse("partner.upsert", partner()).expect("valid");
+        let r = op.request();
+        assert_eq!(r.method, Method::Put);
+        assert_eq!(r.path, "/tgx/v1/partners/drupal-user-42");
+        assert_eq!(op.ordering_key(), "partner:drupal-user-42");
+    }
+
+    #[test]
+    fn invalid_partner_names_each_field() {
+        let mut p = partner();
+        p["partnerType"] = json!("pirate");
+        p["country"] = json!("Germany");
+        let err = Operation::parse("partner.upsert", p).expect_err("invalid");
+        let fields: Vec<&str> = err
+            .field_errors()
+            .iter()
+            .map(|e| e.field.as_str())
+            .collect();
+        assert_eq!(fields, vec!["partnerType", "country"]);
+    }
+
+    #[test]
+    fn invoice_dispute_requires_an_invoice_number() {
+        let issue = json!({"externalId": "drupal-node-9", "type": "invoice_dispute",
+            "title": "Short paid", "description": "Invoice paid 10% short",
+            "partnerExternalId": "drupal-user-42"});
+        let err = Operation::parse("issue.create", issue).expect_err("invalid");
+        assert_eq!(err.field_errors()[0].field, "references.invoice");
+    }
+
+    #[test]
+    fn unapproved_documents_never_leave() {
+        let doc = json!({"documentId": "sop-1", "version": 2, "title": "SOP", "language": "en",
+            "audiences": {"communities": ["logistics-eu"]}, "sha256": "a".repeat(64),
+            "approved": false});
+        let err = Operation::parse("document.publish", doc).expect_err("invalid");
+        assert_eq!(err.field_errors()[0].field, "approved");
+    }
+
+    #[test]
+    fn document_publish_moves_id_and_version_into_the_path() {
+        let doc = json!({"documentId": "sop-1", "version": 2, "title": "SOP", "language": "en",
+            "audiences": {"partnerTypes": ["carrier"]}, "sha256": "a".repeat(64),
+            "approved": true});
+        let r = Operation::parse("document.publish", doc)
+            .expect("valid")
+            .request();
+        assert_eq!(r.path, "/tgx/v1/documents/sop-1/versions/2");
+        let body = r.body.expect("body");
+        assert!(body.get("documentId").is_none() && body.get("version").is_none());
+    }
+
+    #[test]
+    fn unknown_operation_lists_the_known_ones() {
+        let err = Operation::parse("partner.explode", json!({})).expect_err("unknown");
+        assert!(err
+            .to_string()
+            .starts_with("op: unknown operation 'partner.explode'"));
+    }
+}

@@ -1,0 +1,338 @@
+//! A small declarative validator: each operation's payload is described as a list
+//! of field rules, so a mistake is reported by its path before anything is sent.
+
+use serde_json::Value;
+
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    /// A string of `min..=max` characters (after trimming nothing: we never rewrite input).
+    Str {
+        min: usize,
+        max: usize,
+    },
+    /// An identifier: 1..=128 of `[A-Za-z0-9._:-]`.
+    Ident,
+    Enum(&'static [&'static str]),
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    Email,
+    Country,
+    Language,
+    Date,
+    Sha256,
+    TradingAddress,
+    /// An array of identifiers.
+    IdentList {
+        min: usize,
+        max: usize,
+    },
+    /// An array of enum values.
+    EnumList(&'static [&'static str]),
+    /// An array of objects validated by the nested rules.
+    ObjectList {
+        rules: &'static [Rule],
+        max: usize,
+    },
+    /// Any JSON object (free-form attributes), at most `max` keys.
+    Map {
+        max: usize,
+    },
+    /// An object validated by the nested rules.
+    Object(&'static [Rule]),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rule {
+    pub name: &'static str,
+    pub required: bool,
+    pub kind: Kind,
+}
+
+pub(crate) const fn req(name: &'static str, kind: Kind) -> Rule {
+    Rule {
+        name,
+        required: true,
+        kind,
+    }
+}
+
+pub(crate) const fn opt(name: &'static str, kind: Kind) -> Rule {
+    Rule {
+        name,
+        required: false,
+        kind,
+    }
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Validates `value` (an object) against `rules`; unknown keys are refused so a typo in a
+/// mapping is caught instead of silently dropped.
+pub(crate) fn validate_object(
+    value: &Value,
+    rules: &[Rule],
+    prefix: &str,
+    errors: &mut Vec<FieldError>,
+) {
+    let Some(obj) = value.as_object() else {
+        let field = if prefix.is_empty() {
+            "(payload)"
+        } else {
+            prefix
+        };
+        errors.push(FieldError::new(
+            field,
+            format!("must be an object, got {}", type_name(value)),
+        ));
+        return;
+    };
+    for rule in rules {
+        let path = join(prefix, rule.name);
+        match obj.get(rule.name) {
+            None | Some(Value::Null) => {
+                if rule.required {
+                    errors.push(FieldError::new(path, "is required"));
+                }
+            }
+            Some(v) => check(v, &rule.kind, &path, errors),
+        }
+    }
+    for key in obj.keys() {
+        if !rules.iter().any(|r| r.name == key) {
+            errors.push(FieldError::new(join(prefix, key), "is not a known field"));
+        }
+    }
+}
+
+fn is_ident(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+fn is_email(s: &str) -> bool {
+    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !local.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+}
+
+pub(crate) fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) => {
+            let days = match m {
+                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+                4 | 6 | 9 | 11 => 30,
+                2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+                2 => 28,
+                _ => return false,
+            };
+            y >= 1900 && d >= 1 && d <= days
+        }
+        _ => false,
+    }
+}
+
+fn is_language(s: &str) -> bool {
+    // BCP 47, the subset portals use: "en", "de-CH", "zh-Hant".
+    let mut parts = s.split('-');
+    let Some(primary) = parts.next() else {
+        return false;
+    };
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
+    let mut fail = |msg: String| errors.push(FieldError::new(path, msg));
+    match *kind {
+        Kind::Str { min, max } => match v.as_str() {
+            Some(s) => {
+                let n = s.chars().count();
+                if s.trim().is_empty() && min > 0 {
+                    fail("must not be empty".into());
+                } else if n < min || n > max {
+                    fail(format!("must be {min} to {max} characters long, got {n}"));
+                }
+            }
+            None => fail(format!("must be a string, got {}", type_name(v))),
+        },
+        Kind::Ident => match v.as_str() {
+            Some(s) if is_ident(s) => {}
+            Some(_) => fail("must be 1 to 128 characters of A-Z a-z 0-9 . _ : -".into()),
+            None => fail(format!("must be a string, got {}", type_name(v))),
+        },
+        Kind::Enum(allowed) => match v.as_str() {
+            Some(s) if allowed.contains(&s) => {}
+            _ => fail(format!("must be one of {}", allowed.join(", "))),
+        },
+        Kind::Int { min, max } => match v.as_i64() {
+            Some(n) if n >= min && n <= max => {}
+            Some(n) => fail(format!("must be between {min} and {max}, got {n}")),
+            None => fail(format!("must be an integer, got {}", type_name(v))),
+        },
+        Kind::Bool => {
+            if !v.is_boolean() {
+                fail(format!("must be true or false, got {}", type_name(v)));
+            }
+        }
+        Kind::Email => match v.as_str() {
+            Some(s) if is_email(s) => {}
+            _ => fail("must be an e-mail address".into()),
+        },
+        Kind::Country => match v.as_str() {
+            Some(s) if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) => {}
+            _ => fail("must be an ISO 3166-1 alpha-2 country code such as DE".into()),
+        },
+        Kind::Language => match v.as_str() {
+            Some(s) if is_language(s) => {}
+            _ => fail("must be a BCP 47 language tag such as en or de-CH".into()),
+        },
+        Kind::Date => match v.as_str() {
+            Some(s) if is_date(s) => {}
+            _ => fail("must be a date YYYY-MM-DD".into()),
+        },
+        Kind::Sha256 => match v.as_str() {
+            Some(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {}
+            _ => fail("must be a SHA-256 digest: 64 hexadecimal characters".into()),
+        },
+        Kind::TradingAddress => match v.as_str() {
+            Some(s)
+                if s.split_once(':').is_some_and(|(q, id)| {
+                    !q.is_empty()
+                        && q.len() <= 4
+                        && !id.is_empty()
+                        && id.len() <= 35
+                        && !id.chars().any(char::is_whitespace)
+                }) => {}
+            _ => fail("must be a trading address QUALIFIER:ID such as ZZ:ACMEFREIGHT".into()),
+        },
+        Kind::IdentList { min, max } => match v.as_array() {
+            Some(items) if items.len() < min || items.len() > max => fail(format!(
+                "must hold {min} to {max} entries, got {}",
+                items.len()
+            )),
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    check(item, &Kind::Ident, &format!("{path}[{i}]"), errors);
+                }
+            }
+            None => fail(format!("must be a list, got {}", type_name(v))),
+        },
+        Kind::EnumList(allowed) => match v.as_array() {
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    check(item, &Kind::Enum(allowed), &format!("{path}[{i}]"), errors);
+                }
+            }
+            None => fail(format!("must be a list, got {}", type_name(v))),
+        },
+        Kind::ObjectList { rules, max } => match v.as_array() {
+            Some(items) if items.len() > max => fail(format!(
+                "must hold at most {max} entries, got {}",
+                items.len()
+            )),
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    validate_object(item, rules, &format!("{path}[{i}]"), errors);
+                }
+            }
+            None => fail(format!("must be a list, got {}", type_name(v))),
+        },
+        Kind::Map { max } => match v.as_object() {
+            Some(m) if m.len() > max => fail(format!("must hold at most {max} keys")),
+            Some(_) => {}
+            None => fail(format!("must be an object, got {}", type_name(v))),
+        },
+        Kind::Object(rules) => validate_object(v, rules, path, errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const RULES: &[Rule] = &[
+        req("name", Kind::Str { min: 1, max: 5 }),
+        opt("mail", Kind::Email),
+        opt("tags", Kind::IdentList { min: 0, max: 2 }),
+        opt("when", Kind::Date),
+    ];
+
+    fn errors(v: Value) -> Vec<String> {
+        let mut e = vec![];
+        validate_object(&v, RULES, "", &mut e);
+        e.into_iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn reports_every_bad_field_by_path() {
+        let got = errors(json!({"mail": "nope", "tags": ["ok", "bad id"], "extra": 1}));
+        assert_eq!(
+            got,
+            vec![
+                "name: is required",
+                "mail: must be an e-mail address",
+                "tags[1]: must be 1 to 128 characters of A-Z a-z 0-9 . _ : -",
+                "extra: is not a known field",
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_are_checked_for_real_calendar_days() {
+        assert!(is_date("2024-02-29"));
+        assert!(!is_date("2023-02-29"));
+        assert!(!is_date("2023-13-01"));
+        assert!(!is_date("20230101"));
+    }
+
+    #[test]
+    fn a_valid_object_has_no_errors() {
+        assert!(
+            errors(json!({"name": "Ada", "mail": "a@b.example", "when": "2026-11-25"})).is_empty()
+        );
+    }
+}

@@ -1,0 +1,537 @@
+//! `TradingGrid\Client`: the typed operations, `send`/`sendBatch` and reads.
+
+use std::time::{Duration, Instant};
+
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use serde_json::{json, Value};
+
+use tg_core::api::{OpKind, Operation};
+use tg_core::batch::{BatchOp, BatchResult};
+use tg_core::client::{Client as CoreClient, ClientConfig, Secret};
+use tg_core::Error;
+
+use crate::convert::{array_to_json, zval_to_json};
+use crate::guard::{block_on, call, call_json};
+
+const OPTIONS: &[&str] = &[
+    "baseUrl",
+    "tenant",
+    "clientId",
+    "clientSecret",
+    "timeoutMs",
+    "connectTimeoutMs",
+    "concurrency",
+    "maxRetries",
+    "retryBaseMs",
+    "retryMaxMs",
+    "http2",
+];
+
+fn opt_str(o: &Value, key: &str) -> Result<String, Error> {
+    match o.get(key) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(Error::validation(key, "must be a string")),
+    }
+}
+
+fn opt_u64(o: &Value, key: &str, default: u64) -> Result<u64, Error> {
+    match o.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| Error::validation(key, "must be a non-negative integer")),
+    }
+}
+
+pub fn config_from(options: &Value) -> Result<ClientConfig, Error> {
+    let Some(map) = options.as_object() else {
+        return Err(Error::validation("options", "must be an array of options"));
+    };
+    for key in map.keys() {
+        if !OPTIONS.contains(&key.as_str()) {
+            return Err(Error::validation(
+                key.as_str(),
+                format!("is not a known option; known: {}", OPTIONS.join(", ")),
+            ));
+        }
+    }
+    let d = ClientConfig::default();
+    let http2 = match options.get("http2") {
+        None | Some(Value::Null) => d.http2,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(Error::validation("http2", "must be true or false")),
+    };
+    let cap = opt_u64(options, "retryMaxMs", d.retry.cap.as_millis() as u64)?;
+    let cfg = ClientConfig {
+        base_url: opt_str(options, "baseUrl")?,
+        tenant: opt_str(options, "tenant")?,
+        client_id: opt_str(options, "clientId")?,
+        client_secret: Secret::new(opt_str(options, "clientSecret")?),
+        timeout: Duration::from_millis(opt_u64(
+            options,
+            "timeoutMs",
+            d.timeout.as_millis() as u64,
+        )?),
+        connect_timeout: Duration::from_millis(opt_u64(
+            options,
+            "connectTimeoutMs",
+            d.connect_timeout.as_millis() as u64,
+        )?),
+        concurrency: usize::try_from(opt_u64(options, "concurrency", d.concurrency as u64)?)
+            .unwrap_or(usize::MAX),
+        retry: tg_core::retry::RetryPolicy {
+            max_retries: u32::try_from(opt_u64(
+                options,
+                "maxRetries",
+                u64::from(d.retry.max_retries),
+            )?)
+            .unwrap_or(u32::MAX),
+            base: Duration::from_millis(opt_u64(
+                options,
+                "retryBaseMs",
+                d.retry.base.as_millis() as u64,
+            )?),
+            cap: Duration::from_millis(cap),
+        },
+        http2,
+    };
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+fn payload(h: &ZendHashTable, what: &str) -> Result<Value, Error> {
+    let v = array_to_json(h, "")?;
+    // An empty PHP array is a list to the converter; as a payload it is an empty object.
+    Ok(match v {
+        Value::Array(a) if a.is_empty() => json!({}),
+        Value::Array(_) => {
+            return Err(Error::validation(
+                what,
+                "must be an associative array, not a list",
+            ))
+        }
+        other => other,
+    })
+}
+
+fn with(mut base: Value, extra: &[(&str, Value)]) -> Value {
+    if let Some(m) = base.as_object_mut() {
+        for (k, v) in extra {
+            m.insert((*k).to_string(), v.clone());
+        }
+    }
+    base
+}
+
+fn result_json(r: &BatchResult) -> Value {
+    serde_json::to_value(r).unwrap_or_else(|e| {
+        json!({"id": r.id, "ok": false,
+        "error": {"class": "internal", "retryable": false, "message": e.to_string()}})
+    })
+}
+
+fn batch_entry(i: usize, z: &Zval) -> BatchOp {
+    let fallback_id = format!("#{i}");
+    let v = match zval_to_json(z, &format!("ops[{i}]")) {
+        Ok(v) => v,
+        Err(e) => {
+            return BatchOp {
+                id: fallback_id,
+                op: Err(e),
+                ordering_key: None,
+                idempotency_key: None,
+            }
+        }
+    };
+    let id = v
+        .get("id")
+        .and_then(|x| match x {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .unwrap_or(fallback_id);
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let op = (|| {
+        if !v.is_object() {
+            return Err(Error::validation(
+                format!("ops[{i}]"),
+                "must be an array with op and payload",
+            ));
+        }
+        let name = text("op")
+            .ok_or_else(|| Error::validation("op", "is required (e.g. partner.upsert)"))?;
+        let p = match v.get("payload") {
+            Some(Value::Object(_)) => v.get("payload").cloned().unwrap_or(Value::Null),
+            Some(Value::Array(a)) if a.is_empty() => json!({}),
+            Some(_) => return Err(Error::validation("payload", "must be an associative array")),
+            None => return Err(Error::validation("payload", "is required")),
+        };
+        Operation::parse(&name, p)
+    })();
+    BatchOp {
+        id,
+        op,
+        ordering_key: text("orderingKey").filter(|s| !s.is_empty()),
+        idempotency_key: text("idempotencyKey").filter(|s| !s.is_empty()),
+    }
+}
+
+/// A connection to one Trading Grid tenant (or the sandbox). Build it once per request
+/// or worker; connections and the access token are reused across calls.
+#[php_class]
+#[php(name = "TradingGrid\\Client")]
+pub struct Client {
+    /// The core client and the pid it was built in. After `fork()` its pooled connections
+    /// belong to the parent's dead runtime, so the child builds its own.
+    core: std::sync::Mutex<(u32, CoreClient)>,
+}
+
+impl Client {
+    fn inner(&self) -> Result<CoreClient, Error> {
+        let pid = std::process::id();
+        let mut guard = self.core.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.0 != pid {
+            let fresh = CoreClient::new(guard.1.config().clone())?;
+            *guard = (pid, fresh);
+        }
+        Ok(guard.1.clone())
+    }
+
+    fn op(
+        &self,
+        kind: OpKind,
+        payload: Value,
+        key: Option<String>,
+    ) -> Result<Zval, ext_php_rs::exception::PhpException> {
+        call_json(|| {
+            let op = Operation::new(kind, payload)?;
+            let resp = block_on(self.inner()?.execute(&op, key.as_deref()))??;
+            Ok(resp.body)
+        })
+    }
+
+    fn read(
+        &self,
+        path: String,
+        query: Vec<(String, String)>,
+    ) -> Result<Zval, ext_php_rs::exception::PhpException> {
+        call_json(|| block_on(self.inner()?.get(&path, &query))?)
+    }
+}
+
+fn seg(s: &str) -> Result<String, Error> {
+    if s.is_empty()
+        || s.len() > 128
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+    {
+        return Err(Error::validation(
+            "id",
+            "must be 1 to 128 characters of A-Z a-z 0-9 . _ : -",
+        ));
+    }
+    Ok(s.to_string())
+}
+
+#[php_impl]
+impl Client {
+    /// Builds a client from options: baseUrl, tenant, clientId, clientSecret (required),
+    /// timeoutMs, connectTimeoutMs, concurrency, maxRetries, retryBaseMs, retryMaxMs, http2.
+    /// Throws ValidationException naming the bad option. Nothing is sent yet.
+    pub fn __construct(options: &ZendHashTable) -> PhpResult<Self> {
+        call(|| {
+            let cfg = config_from(&payload(options, "options")?)?;
+            Ok(Client {
+                core: std::sync::Mutex::new((std::process::id(), CoreClient::new(cfg)?)),
+            })
+        })
+    }
+
+    /// Creates or updates the partner with this externalId (revision-guarded).
+    pub fn upsert_partner(&self, partner: &ZendHashTable) -> PhpResult<Zval> {
+        let p = call(|| payload(partner, "partner"))?;
+        self.op(OpKind::PartnerUpsert, p, None)
+    }
+
+    /// Reads a partner by the portal's external id.
+    pub fn get_partner(&self, external_id: String) -> PhpResult<Zval> {
+        let id = call(|| seg(&external_id))?;
+        self.read(format!("/tgx/v1/partners/{id}"), vec![])
+    }
+
+    /// Deletes a partner; its memberships become removed.
+    pub fn delete_partner(&self, external_id: String) -> PhpResult<Zval> {
+        self.op(
+            OpKind::PartnerDelete,
+            json!({"externalId": external_id}),
+            None,
+        )
+    }
+
+    /// One page of partners: ['items' => [...], 'nextCursor' => ?string, 'hasMore' => bool].
+    pub fn list_partners(&self, after: Option<String>, limit: Option<i64>) -> PhpResult<Zval> {
+        let mut q = vec![(
+            "limit".to_string(),
+            limit.unwrap_or(100).clamp(1, 500).to_string(),
+        )];
+        if let Some(a) = after.filter(|a| !a.is_empty()) {
+            q.push(("after".to_string(), a));
+        }
+        self.read("/tgx/v1/partners".into(), q)
+    }
+
+    /// The communities of the tenant.
+    pub fn communities(&self) -> PhpResult<Zval> {
+        self.read("/tgx/v1/communities".into(), vec![])
+    }
+
+    /// Puts a partner (by partnerId) into a community; the membership starts pending.
+    pub fn set_membership(
+        &self,
+        community_id: String,
+        partner_id: String,
+        role: Option<String>,
+    ) -> PhpResult<Zval> {
+        let p = json!({"communityId": community_id, "partnerId": partner_id,
+                       "role": role.unwrap_or_else(|| "member".into())});
+        self.op(OpKind::MembershipSet, p, None)
+    }
+
+    /// A partner's memberships: ['items' => [...]].
+    pub fn memberships(&self, external_id: String) -> PhpResult<Zval> {
+        let id = call(|| seg(&external_id))?;
+        self.read(format!("/tgx/v1/partners/{id}/memberships"), vec![])
+    }
+
+    /// Asks for access to a community on behalf of a partner.
+    pub fn request_access(
+        &self,
+        request: &ZendHashTable,
+        idempotency_key: Option<String>,
+    ) -> PhpResult<Zval> {
+        let p = call(|| payload(request, "request"))?;
+        self.op(OpKind::AccessRequestCreate, p, idempotency_key)
+    }
+
+    /// Reads an access request and its status.
+    pub fn get_access_request(&self, request_id: String) -> PhpResult<Zval> {
+        let id = call(|| seg(&request_id))?;
+        self.read(format!("/tgx/v1/access-requests/{id}"), vec![])
+    }
+
+    /// Raises a trading issue (shipment discrepancy, invoice dispute, missing documentation, other).
+    pub fn create_issue(
+        &self,
+        issue: &ZendHashTable,
+        idempotency_key: Option<String>,
+    ) -> PhpResult<Zval> {
+        let p = call(|| payload(issue, "issue"))?;
+        self.op(OpKind::IssueCreate, p, idempotency_key)
+    }
+
+    /// Adds a portal-side comment to an issue.
+    pub fn comment_issue(
+        &self,
+        issue_id: String,
+        comment: &ZendHashTable,
+        idempotency_key: Option<String>,
+    ) -> PhpResult<Zval> {
+        let p = call(|| {
+            Ok(with(
+                payload(comment, "comment")?,
+                &[("issueId", json!(issue_id))],
+            ))
+        })?;
+        self.op(OpKind::IssueComment, p, idempotency_key)
+    }
+
+    /// Moves an issue to a new status; resolved needs a resolution. Illegal moves throw ApiException 409.
+    pub fn set_issue_status(
+        &self,
+        issue_id: String,
+        status: String,
+        resolution: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> PhpResult<Zval> {
+        let mut p = json!({"issueId": issue_id, "status": status});
+        if let Some(r) = resolution {
+            p["resolution"] = json!(r);
+        }
+        self.op(OpKind::IssueStatus, p, idempotency_key)
+    }
+
+    /// Reads an issue with its comments and history.
+    pub fn get_issue(&self, issue_id: String) -> PhpResult<Zval> {
+        let id = call(|| seg(&issue_id))?;
+        self.read(format!("/tgx/v1/issues/{id}"), vec![])
+    }
+
+    /// Publishes an approved document version to its audiences; a newer version supersedes.
+    pub fn publish_document(&self, version: &ZendHashTable) -> PhpResult<Zval> {
+        let p = call(|| payload(version, "version"))?;
+        self.op(OpKind::DocumentPublish, p, None)
+    }
+
+    /// Withdraws every version of a document.
+    pub fn retract_document(&self, document_id: String, reason: Option<String>) -> PhpResult<Zval> {
+        let mut p = json!({"documentId": document_id});
+        if let Some(r) = reason.filter(|r| !r.is_empty()) {
+            p["reason"] = json!(r);
+        }
+        self.op(OpKind::DocumentRetract, p, None)
+    }
+
+    /// Reads a document with its versions.
+    pub fn get_document(&self, document_id: String) -> PhpResult<Zval> {
+        let id = call(|| seg(&document_id))?;
+        self.read(format!("/tgx/v1/documents/{id}"), vec![])
+    }
+
+    /// Records an onboarding step completed (or started) on the portal.
+    pub fn record_onboarding_step(
+        &self,
+        external_id: String,
+        step_id: String,
+        step: &ZendHashTable,
+    ) -> PhpResult<Zval> {
+        let p = call(|| {
+            Ok(with(
+                payload(step, "step")?,
+                &[
+                    ("externalId", json!(external_id)),
+                    ("stepId", json!(step_id)),
+                ],
+            ))
+        })?;
+        self.op(OpKind::OnboardingStep, p, None)
+    }
+
+    /// A partner's onboarding steps.
+    pub fn onboarding(&self, external_id: String) -> PhpResult<Zval> {
+        let id = call(|| seg(&external_id))?;
+        self.read(format!("/tgx/v1/partners/{id}/onboarding"), vec![])
+    }
+
+    /// Publishes a catalog item or notice (revision-guarded).
+    pub fn upsert_catalog_item(&self, item: &ZendHashTable) -> PhpResult<Zval> {
+        let p = call(|| payload(item, "item"))?;
+        self.op(OpKind::CatalogUpsert, p, None)
+    }
+
+    /// Withdraws a catalog item.
+    pub fn withdraw_catalog_item(&self, item_id: String) -> PhpResult<Zval> {
+        self.op(OpKind::CatalogWithdraw, json!({"itemId": item_id}), None)
+    }
+
+    /// Reads a knowledge article or announcement raised on the network side.
+    pub fn get_knowledge(&self, article_id: String) -> PhpResult<Zval> {
+        let id = call(|| seg(&article_id))?;
+        self.read(format!("/tgx/v1/knowledge/{id}"), vec![])
+    }
+
+    /// Posts a notice or task to a community.
+    pub fn notify(
+        &self,
+        notification: &ZendHashTable,
+        idempotency_key: Option<String>,
+    ) -> PhpResult<Zval> {
+        let p = call(|| payload(notification, "notification"))?;
+        self.op(OpKind::NotificationCreate, p, idempotency_key)
+    }
+
+    /// Network figures (issue resolution times, response rates, participation).
+    pub fn metrics(&self, community_id: Option<String>) -> PhpResult<Zval> {
+        let q = community_id
+            .filter(|c| !c.is_empty())
+            .map(|c| vec![("communityId".to_string(), c)])
+            .unwrap_or_default();
+        self.read("/tgx/v1/metrics".into(), q)
+    }
+
+    /// Sends the portal's own figures for a period.
+    pub fn send_portal_metrics(
+        &self,
+        metrics: &ZendHashTable,
+        idempotency_key: Option<String>,
+    ) -> PhpResult<Zval> {
+        let p = call(|| payload(metrics, "metrics"))?;
+        self.op(OpKind::MetricsPortal, p, idempotency_key)
+    }
+
+    /// One page of the event feed after a cursor: ['events' => [...], 'nextCursor' => ?string, 'hasMore' => bool].
+    pub fn events(&self, after: Option<String>, limit: Option<i64>) -> PhpResult<Zval> {
+        let mut q = vec![(
+            "limit".to_string(),
+            limit.unwrap_or(100).clamp(1, 500).to_string(),
+        )];
+        if let Some(a) = after.filter(|a| !a.is_empty()) {
+            q.push(("after".to_string(), a));
+        }
+        self.read("/tgx/v1/events".into(), q)
+    }
+
+    /// Subscribes a URL to signed event deliveries.
+    pub fn subscribe_webhook(
+        &self,
+        url: String,
+        secret: String,
+        types: Option<Vec<String>>,
+    ) -> PhpResult<Zval> {
+        call_json(|| {
+            if secret.len() < 16 {
+                return Err(Error::validation(
+                    "secret",
+                    "must be at least 16 characters",
+                ));
+            }
+            let body = json!({"url": url, "secret": secret, "types": types.unwrap_or_else(|| vec!["*".into()])});
+            block_on(self.inner()?.post("/tgx/v1/webhooks", body, None))?
+        })
+    }
+
+    /// Checks the connection: fetches a token and reads the communities.
+    /// Returns ['ok' => true, 'latencyMs' => float, 'tenant' => string, 'communities' => int].
+    pub fn ping(&self) -> PhpResult<Zval> {
+        call_json(|| {
+            let started = Instant::now();
+            let inner = self.inner()?;
+            let body = block_on(inner.get("/tgx/v1/communities", &[]))??;
+            let n = body
+                .get("items")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            Ok(
+                json!({"ok": true, "latencyMs": started.elapsed().as_secs_f64() * 1000.0,
+                      "tenant": inner.config().tenant, "communities": n}),
+            )
+        })
+    }
+
+    /// Sends one operation in the sendBatch format and returns its result (never throws for
+    /// a failed operation; the result says what failed).
+    pub fn send(&self, op: &Zval) -> PhpResult<Zval> {
+        call_json(|| {
+            let entry = batch_entry(0, op);
+            let results = block_on(self.inner()?.send_batch(vec![entry]))?;
+            Ok(results.first().map(result_json).unwrap_or(Value::Null))
+        })
+    }
+
+    /// Sends many operations concurrently (up to `concurrency` in flight), in order per
+    /// orderingKey, and returns one result per operation in the input order.
+    pub fn send_batch(&self, ops: &ZendHashTable) -> PhpResult<Zval> {
+        call_json(|| {
+            let entries: Vec<BatchOp> = ops
+                .values()
+                .enumerate()
+                .map(|(i, z)| batch_entry(i, z))
+                .collect();
+            let results = block_on(self.inner()?.send_batch(entries))?;
+            Ok(Value::Array(results.iter().map(result_json).collect()))
+        })
+    }
+}

@@ -1,0 +1,151 @@
+//! PHP values ⇄ JSON values, refusing what JSON cannot carry (NaN, invalid UTF-8,
+//! objects, resources) and what no payload needs (nesting deeper than 64).
+
+use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
+use serde_json::{Map, Number, Value};
+
+use tg_core::Error;
+
+const MAX_DEPTH: usize = 64;
+
+fn path_of(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+pub fn zval_to_json(z: &Zval, path: &str) -> Result<Value, Error> {
+    to_json(z, path, 0)
+}
+
+pub fn array_to_json(h: &ZendHashTable, path: &str) -> Result<Value, Error> {
+    table_to_json(h, path, 0)
+}
+
+fn field(path: &str) -> String {
+    if path.is_empty() {
+        "(payload)".to_string()
+    } else {
+        path.to_string()
+    }
+}
+
+fn to_json(z: &Zval, path: &str, depth: usize) -> Result<Value, Error> {
+    if depth > MAX_DEPTH {
+        return Err(Error::validation(
+            field(path),
+            format!("is nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    if z.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = z.bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(n) = z.long() {
+        return Ok(Value::from(n));
+    }
+    if let Some(d) = z.double() {
+        return Number::from_f64(d).map(Value::Number).ok_or_else(|| {
+            Error::validation(
+                field(path),
+                "must be a finite number (NaN and INF are not allowed)",
+            )
+        });
+    }
+    if z.is_string() {
+        return match z.str() {
+            Some(s) => Ok(Value::String(s.to_string())),
+            None => Err(Error::validation(field(path), "is not valid UTF-8 text")),
+        };
+    }
+    if let Some(h) = z.array() {
+        return table_to_json(h, path, depth + 1);
+    }
+    let what = if z.is_object() {
+        "an object"
+    } else if z.is_resource() {
+        "a resource"
+    } else {
+        "a value JSON cannot carry"
+    };
+    Err(Error::validation(
+        field(path),
+        format!("must be a scalar or an array, got {what}"),
+    ))
+}
+
+fn table_to_json(h: &ZendHashTable, path: &str, depth: usize) -> Result<Value, Error> {
+    if depth > MAX_DEPTH {
+        return Err(Error::validation(
+            field(path),
+            format!("is nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    if h.has_sequential_keys() {
+        let mut list = Vec::with_capacity(h.len());
+        for (i, v) in h.values().enumerate() {
+            list.push(to_json(v, &format!("{}[{i}]", field(path)), depth)?);
+        }
+        return Ok(Value::Array(list));
+    }
+    let mut map = Map::new();
+    for (k, v) in h.iter() {
+        let key = match k {
+            ArrayKey::Long(n) => n.to_string(),
+            ArrayKey::String(s) => s,
+            ArrayKey::Str(s) => s.to_string(),
+            ArrayKey::ZendString(z) => match std::str::from_utf8(z.as_bytes()) {
+                Ok(s) => s.to_string(),
+                Err(_) => {
+                    return Err(Error::validation(
+                        field(path),
+                        "has a key that is not valid UTF-8",
+                    ))
+                }
+            },
+        };
+        let p = path_of(path, &key);
+        map.insert(key, to_json(v, &p, depth)?);
+    }
+    Ok(Value::Object(map))
+}
+
+/// JSON → a PHP value: objects become associative arrays, lists become lists.
+pub fn json_to_zval(v: &Value) -> Result<Zval, Error> {
+    let mut z = Zval::new();
+    match v {
+        Value::Null => z.set_null(),
+        Value::Bool(b) => z.set_bool(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                z.set_long(i);
+            } else {
+                z.set_double(n.as_f64().unwrap_or(0.0));
+            }
+        }
+        Value::String(s) => z
+            .set_string(s, false)
+            .map_err(|e| Error::Internal(format!("cannot build a PHP string: {e}")))?,
+        Value::Array(list) => {
+            let mut h = ZendHashTable::with_capacity(u32::try_from(list.len()).unwrap_or(u32::MAX));
+            for item in list {
+                h.push(json_to_zval(item)?)
+                    .map_err(|e| Error::Internal(format!("cannot build a PHP array: {e}")))?;
+            }
+            z.set_hashtable(h);
+        }
+        Value::Object(map) => {
+            let mut h = ZendHashTable::with_capacity(u32::try_from(map.len()).unwrap_or(u32::MAX));
+            for (k, item) in map {
+                h.insert(k.as_str(), json_to_zval(item)?)
+                    .map_err(|e| Error::Internal(format!("cannot build a PHP array: {e}")))?;
+            }
+            z.set_hashtable(h);
+        }
+    }
+    Ok(z)
+}
