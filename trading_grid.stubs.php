@@ -251,9 +251,6 @@ namespace TradingGrid {
         public function getRetryAfter(): float {}
     }
 
-    /**
-     * A webhook delivery failed verification (signature, timestamp or body).
-     */
     class SignatureException extends \TradingGrid\Exception
     {
     }

@@ -54,7 +54,7 @@ function rust_docs(string $root): array
     // Exception docs live in errors.rs as string arrays per class.
     $errors = (string) file_get_contents($root . '/src/errors.rs');
     if (preg_match('/fn docs\(self\).*?\{(.*?)\n    \}/s', $errors, $body)) {
-        preg_match_all('/Class::(\w+) => &\[(.*?)\],/s', $body[1], $all, PREG_SET_ORDER);
+        preg_match_all('/Class::(\w+) => &\[(.*?)\]/s', $body[1], $all, PREG_SET_ORDER);
         foreach ($all as [, $variant, $list]) {
             preg_match_all('/"((?:[^"\\\\]|\\\\.)*)"/', $list, $strings);
             $name = $variant === 'Base' ? 'Exception' : $variant . 'Exception';

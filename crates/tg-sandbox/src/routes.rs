@@ -1063,7 +1063,12 @@ async fn publish_document(
                     m.remove(k);
                 }
             }
-            if same == with(p.clone(), &[]) {
+            let mut incoming = p.clone();
+            if let Some(m) = incoming.as_object_mut() {
+                m.remove("documentId");
+                m.remove("version");
+            }
+            if same == incoming {
                 s.counters.duplicates += 1;
                 return Ok((StatusCode::OK, with(doc, &[("applied", json!(false)), ("reason", json!("unchanged"))])));
             }

@@ -1,0 +1,220 @@
+//! The client against a real sandbox on an ephemeral loopback port.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tg_core::batch::BatchOp;
+use tg_core::client::{Client, ClientConfig, Secret};
+use tg_core::retry::RetryPolicy;
+use tg_core::{Error, Operation};
+use tg_sandbox::{RunningSandbox, SandboxConfig};
+
+async fn sandbox(ttl: u64) -> RunningSandbox {
+    tg_sandbox::start(SandboxConfig {
+        client_id: "id".into(),
+        client_secret: "secret-value".into(),
+        token_ttl_secs: ttl,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+fn client(sb: &RunningSandbox, secret: &str) -> Client {
+    Client::new(ClientConfig {
+        base_url: sb.base_url(),
+        tenant: "GC51278300AS".into(),
+        client_id: "id".into(),
+        client_secret: Secret::new(secret),
+        retry: RetryPolicy {
+            max_retries: 8,
+            base: Duration::from_millis(5),
+            cap: Duration::from_secs(2),
+        },
+        ..Default::default()
+    })
+    .expect("client")
+}
+
+fn partner(id: &str, revision: i64) -> Operation {
+    Operation::parse(
+        "partner.upsert",
+        json!({"externalId": id, "companyName": "Acme", "partnerType": "supplier",
+               "country": "DE", "contactEmail": "a@acme.example", "revision": revision}),
+    )
+    .expect("valid")
+}
+
+async fn admin(sb: &RunningSandbox, path: &str, body: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}{path}", sb.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .expect("admin call")
+        .json()
+        .await
+        .unwrap_or(Value::Null)
+}
+
+async fn stats(sb: &RunningSandbox) -> Value {
+    reqwest::get(format!("{}/_sandbox/stats", sb.base_url()))
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn upsert_then_read_back_through_a_cached_token() {
+    let sb = sandbox(36_000).await;
+    let c = client(&sb, "secret-value");
+    let r = c.execute(&partner("p-1", 1), None).await.expect("created");
+    assert_eq!(r.status, 201);
+    let again = c.execute(&partner("p-1", 2), None).await.expect("updated");
+    assert_eq!(again.status, 200);
+    let read = c.get("/tgx/v1/partners/p-1", &[]).await.expect("read");
+    assert_eq!(read["revision"], 2);
+}
+
+#[tokio::test]
+async fn wrong_secret_is_an_auth_error_that_does_not_repeat_the_secret() {
+    let sb = sandbox(36_000).await;
+    let err = client(&sb, "not-the-secret")
+        .get("/tgx/v1/communities", &[])
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    assert!(!err.to_string().contains("not-the-secret"));
+}
+
+#[tokio::test]
+async fn an_expired_token_is_renewed_transparently() {
+    let sb = sandbox(1).await;
+    let c = client(&sb, "secret-value");
+    c.get("/tgx/v1/communities", &[]).await.expect("first");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    c.get("/tgx/v1/communities", &[])
+        .await
+        .expect("after expiry");
+}
+
+#[tokio::test]
+async fn injected_failures_and_resets_are_retried_and_applied_exactly_once() {
+    let sb = sandbox(36_000).await;
+    admin(
+        &sb,
+        "/_sandbox/faults",
+        json!({"errorRate": 0.2, "rateLimitRate": 0.1, "resetRate": 0.05,
+        "retryAfter": 0.01, "writesOnly": true}),
+    )
+    .await;
+    let c = client(&sb, "secret-value");
+    let ops: Vec<BatchOp> = (0..300)
+        .map(|i| BatchOp {
+            id: format!("op-{i}"),
+            op: Operation::parse(
+                "notification.create",
+                json!({"communityId": "logistics-eu", "kind": "notice", "title": format!("n{i}"), "body": "b"}),
+            ),
+            ordering_key: None,
+            idempotency_key: None,
+        })
+        .collect();
+    let results = c.send_batch(ops).await;
+    assert!(
+        results.iter().all(|r| r.ok),
+        "{:?}",
+        results.iter().find(|r| !r.ok)
+    );
+    let s = stats(&sb).await;
+    assert_eq!(s["applied"]["notification.create"], 300, "{s}");
+    assert!(
+        s["faults"]["resets"].as_u64().unwrap_or(0) > 0,
+        "resets were injected: {s}"
+    );
+    assert!(
+        s["duplicates"].as_u64().unwrap_or(0) > 0,
+        "a reset after apply is absorbed by the key: {s}"
+    );
+}
+
+#[tokio::test]
+async fn batch_keeps_order_within_a_key() {
+    let sb = sandbox(36_000).await;
+    let c = client(&sb, "secret-value");
+    let ops: Vec<BatchOp> = (1..=20)
+        .map(|rev| BatchOp {
+            id: format!("rev-{rev}"),
+            op: Ok(partner("p-ordered", rev)),
+            ordering_key: None,
+            idempotency_key: None,
+        })
+        .collect();
+    let results = c.send_batch(ops).await;
+    assert!(results
+        .iter()
+        .all(|r| r.ok && r.result.as_ref().is_some_and(|b| b["applied"] == true)));
+    let read = c
+        .get("/tgx/v1/partners/p-ordered", &[])
+        .await
+        .expect("read");
+    assert_eq!(read["revision"], 20);
+}
+
+#[tokio::test]
+async fn rate_limit_answers_are_waited_out() {
+    let sb = tg_sandbox::start(SandboxConfig {
+        client_id: "id".into(),
+        client_secret: "secret-value".into(),
+        rate_limit_per_sec: Some(50),
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let c = client(&sb, "secret-value");
+    let ops: Vec<BatchOp> = (0..80)
+        .map(|i| BatchOp {
+            id: i.to_string(),
+            op: Ok(partner(&format!("rl-{i}"), 1)),
+            ordering_key: None,
+            idempotency_key: None,
+        })
+        .collect();
+    let results = c.send_batch(ops).await;
+    assert!(results.iter().all(|r| r.ok));
+    assert!(
+        stats(&sb).await["faults"]["rateLimited"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
+}
+
+#[tokio::test]
+async fn state_survives_a_restart_with_a_data_file() {
+    let dir = std::env::temp_dir().join(format!("tg-sandbox-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let data = dir.join("state.json");
+    let _ = std::fs::remove_file(&data);
+    let cfg = SandboxConfig {
+        client_id: "id".into(),
+        client_secret: "secret-value".into(),
+        data: Some(data.clone()),
+        ..Default::default()
+    };
+    let sb = tg_sandbox::start(cfg.clone()).await.expect("first run");
+    client(&sb, "secret-value")
+        .execute(&partner("kept", 3), None)
+        .await
+        .expect("write");
+    sb.shutdown().await;
+    let sb = tg_sandbox::start(cfg).await.expect("second run");
+    let read = client(&sb, "secret-value")
+        .get("/tgx/v1/partners/kept", &[])
+        .await
+        .expect("still there");
+    assert_eq!(read["revision"], 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
