@@ -522,16 +522,14 @@ fn cross_checks(kind: OpKind, p: &Value, errors: &mut Vec<FieldError>) {
                 _ => return false,
             }
         }
-        v.as_str().map_or(true, |s| !s.is_empty())
+        v.as_str().is_none_or(|s| !s.is_empty())
     };
     match kind {
-        OpKind::AccessRequestCreate => {
-            if !has(&["partnerId"]) && !has(&["externalId"]) {
-                errors.push(FieldError::new(
-                    "externalId",
-                    "either externalId or partnerId is required",
-                ));
-            }
+        OpKind::AccessRequestCreate if !has(&["partnerId"]) && !has(&["externalId"]) => {
+            errors.push(FieldError::new(
+                "externalId",
+                "either externalId or partnerId is required",
+            ));
         }
         OpKind::IssueCreate => {
             if !has(&["partnerId"]) && !has(&["partnerExternalId"]) {
@@ -556,13 +554,11 @@ fn cross_checks(kind: OpKind, p: &Value, errors: &mut Vec<FieldError>) {
                 _ => {}
             }
         }
-        OpKind::IssueStatus => {
-            if s(p, "status") == "resolved" && !has(&["resolution"]) {
-                errors.push(FieldError::new(
-                    "resolution",
-                    "is required when the status is resolved",
-                ));
-            }
+        OpKind::IssueStatus if s(p, "status") == "resolved" && !has(&["resolution"]) => {
+            errors.push(FieldError::new(
+                "resolution",
+                "is required when the status is resolved",
+            ));
         }
         OpKind::DocumentPublish => {
             if p.get("approved").and_then(Value::as_bool) != Some(true) {
@@ -575,7 +571,7 @@ fn cross_checks(kind: OpKind, p: &Value, errors: &mut Vec<FieldError>) {
                 p.get("audiences")
                     .and_then(|a| a.get(k))
                     .and_then(Value::as_array)
-                    .map_or(true, Vec::is_empty)
+                    .is_none_or(Vec::is_empty)
             };
             if empty("communities") && empty("partnerTypes") {
                 errors.push(FieldError::new(

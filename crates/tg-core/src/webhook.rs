@@ -123,10 +123,9 @@ pub fn decode_events(body: &[u8]) -> Result<Vec<Value>, SignatureError> {
     };
     for (i, e) in events.iter().enumerate() {
         for key in ["id", "type"] {
-            if !e
-                .get(key)
+            if e.get(key)
                 .and_then(Value::as_str)
-                .is_some_and(|s| !s.is_empty())
+                .is_none_or(|s| s.is_empty())
             {
                 return Err(SignatureError::MalformedBody(format!(
                     "events[{i}].{key} is missing or not a string"

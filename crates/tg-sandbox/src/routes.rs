@@ -393,10 +393,7 @@ async fn token(AxState(app): AxState<Shared>, Query(q): Q, headers: HeaderMap) -
         .and_then(|c| c.split_once(':'))
         .is_some_and(|(id, secret)| {
             id == app.cfg.client_id
-                && bool::from(subtle_eq(
-                    secret.as_bytes(),
-                    app.cfg.client_secret.as_bytes(),
-                ))
+                && subtle_eq(secret.as_bytes(), app.cfg.client_secret.as_bytes())
         });
     if !ok {
         let mut p = Problem::unauthorized("Invalid client credentials").documented();
@@ -1410,7 +1407,7 @@ async fn metrics(AxState(app): AxState<Shared>, Query(q): Q, headers: HeaderMap)
         let in_scope = |pid: &Value| -> bool {
             match &community {
                 None => true,
-                Some(c) => s.memberships.get(&format!("{c}|{}", pid.as_str().unwrap_or(""))).is_some(),
+                Some(c) => s.memberships.contains_key(&format!("{c}|{}", pid.as_str().unwrap_or(""))),
             }
         };
         let issues: Vec<&Value> = s.issues.values().filter(|i| in_scope(&i["partnerId"])).collect();

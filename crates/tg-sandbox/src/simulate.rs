@@ -35,8 +35,8 @@ pub async fn run(app: Arc<App>) {
         for p in partners {
             let ext = p["externalId"].as_str().unwrap_or_default().to_string();
             let key = format!("training|{ext}");
-            if !s.simulated.contains_key(&key) {
-                s.simulated.insert(key, true);
+            if let std::collections::btree_map::Entry::Vacant(e) = s.simulated.entry(key) {
+                e.insert(true);
                 s.emit("onboarding.training_completed", json!({"externalId": ext, "stepId": "training", "course": "Trading Grid basics", "score": 92}));
                 s.emit("onboarding.acknowledged", json!({"externalId": ext, "stepId": "code-of-conduct", "acknowledgement": "Supplier code of conduct"}));
                 changed = true;
@@ -69,8 +69,8 @@ pub async fn run(app: Arc<App>) {
             .collect();
         for d in docs {
             let key = format!("doc|{}|{}", d["documentId"], d["currentVersion"]);
-            if !s.simulated.contains_key(&key) {
-                s.simulated.insert(key, true);
+            if let std::collections::btree_map::Entry::Vacant(e) = s.simulated.entry(key) {
+                e.insert(true);
                 let first = s
                     .partners
                     .values()
