@@ -22,20 +22,30 @@ function step(string $title): void
     echo "\n== $title ==\n";
 }
 
-/** Waits until the event feed holds an event of $type, and returns it. */
+/**
+ * Waits until the event feed holds an event of $type not shown before, and returns it.
+ * Events read while waiting are remembered, so a later wait finds them too.
+ */
 function waitFor(\TradingGrid\Client $client, string $type, ?string &$cursor, float $seconds = 5.0): ?array
 {
+    static $seen = [];
     $deadline = microtime(true) + $seconds;
-    while (microtime(true) < $deadline) {
-        $page = $client->events($cursor, 100);
-        foreach ($page['events'] as $event) {
-            $cursor = (string) $event['sequence'];
+    do {
+        foreach ($seen as $i => $event) {
             if ($event['type'] === $type) {
+                unset($seen[$i]);
                 return $event;
             }
         }
-        usleep(150000);
-    }
+        $page = $client->events($cursor, 100);
+        foreach ($page['events'] as $event) {
+            $cursor = (string) $event['sequence'];
+            $seen[] = $event;
+        }
+        if (!$page['events']) {
+            usleep(150000);
+        }
+    } while (microtime(true) < $deadline);
     return null;
 }
 
@@ -48,79 +58,156 @@ try {
         $ping['tenant'], $ping['communities'], $ping['latencyMs']));
     $cursor = null;
 
-    step('1. A partner registers on the portal');
+    step('Flow 1 of 8: partner portal and membership');
     $partner = $client->upsertPartner([
         'externalId' => 'drupal-user-42', 'companyName' => 'Acme Freight GmbH', 'partnerType' => 'carrier',
         'country' => 'DE', 'contactEmail' => 'ops@acme.example', 'contactName' => 'Ada Ops',
         'tradingAddress' => 'ZZ:ACMEFREIGHT', 'communities' => ['logistics-eu'], 'revision' => 1,
     ]);
-    say("Acme Freight GmbH (Drupal user 42) now exists in Trading Grid as partner {$partner['partnerId']}.");
+    say("Acme Freight GmbH registered on the portal (Drupal user 42) and now exists in Trading Grid as partner {$partner['partnerId']}.");
     $m = $client->memberships('drupal-user-42')['items'][0];
     say("It was put in the community '{$m['communityId']}'; its membership is {$m['status']} until the community manager approves.");
-
-    step('2. The partner asks for access');
     $request = $client->requestAccess(['externalId' => 'drupal-user-42', 'communityId' => 'logistics-eu',
         'reason' => 'Carrier for EU road freight']);
-    say("Access request {$request['requestId']} sent; status: {$request['status']}.");
+    say("The partner asked for access (request {$request['requestId']}, status {$request['status']}).");
     $changed = waitFor($client, 'access_request.changed', $cursor);
     say($changed ? "The network answered: access {$changed['data']['status']} (\"{$changed['data']['note']}\")."
         : 'No answer from the network yet.');
     $m = $client->memberships('drupal-user-42')['items'][0];
-    say("Membership is now {$m['status']}: the portal would give the user the partner role and show the next step.");
-    $training = waitFor($client, 'onboarding.training_completed', $cursor);
-    if ($training) {
-        say("The partner completed the training '{$training['data']['course']}' on the network; the portal marks the step done.");
-    }
+    say("Membership is now {$m['status']}: the portal gives the user the partner role and shows the next step.");
+    $stale = $client->upsertPartner(['externalId' => 'drupal-user-42', 'companyName' => 'Acme (stale edit)', 'partnerType' => 'carrier',
+        'country' => 'DE', 'contactEmail' => 'ops@acme.example', 'revision' => 0]);
+    say(sprintf('A late, older revision of the profile was not applied (%s); Trading Grid keeps "%s".',
+        $stale['reason'] ?? 'applied', $stale['companyName']));
 
-    step('3. A trading issue raised on the portal');
+    step('Flow 2 of 8: trading issues, both ways');
     $issue = $client->createIssue([
         'externalId' => 'drupal-node-9', 'type' => 'shipment_discrepancy', 'title' => '12 pallets short',
         'description' => 'The delivery note says 40 pallets; 28 arrived at dock 4.', 'partnerExternalId' => 'drupal-user-42',
         'priority' => 'high', 'references' => ['shipment' => 'SHP-1001', 'purchaseOrder' => 'PO-4711'],
     ]);
-    say("Issue {$issue['issueId']} opened with Acme Freight (status {$issue['status']}).");
+    say("Shipment discrepancy {$issue['issueId']} raised on the portal with Acme Freight (status {$issue['status']}).");
     $comment = waitFor($client, 'issue.comment_added', $cursor);
     if ($comment) {
-        say("The partner replied: \"{$comment['data']['comment']['body']}\"");
+        say("The partner replied on the network: \"{$comment['data']['comment']['body']}\"");
     }
     $client->commentIssue($issue['issueId'], ['author' => 'Logistics desk', 'body' => 'Photos of the dock attached.']);
     $resolved = $client->setIssueStatus($issue['issueId'], 'resolved', 'Missing pallets delivered on 26 Nov.');
-    say("The logistics team resolved it: \"{$resolved['resolution']}\".");
+    say("The logistics team answered and resolved it: \"{$resolved['resolution']}\".");
     try {
         $client->setIssueStatus($issue['issueId'], 'awaiting_partner');
     } catch (TradingGrid\ApiException $e) {
         say("Trading Grid refuses an illegal move (HTTP {$e->getStatus()}): {$e->getMessage()}");
     }
 
-    step('4. A controlled document is published, superseded and retracted');
+    step('Flow 3 of 8: controlled documents');
     $doc = ['documentId' => 'sop-loading', 'title' => 'Loading SOP', 'language' => 'en',
         'translations' => [['language' => 'de', 'title' => 'Verladeanweisung']],
         'audiences' => ['communities' => ['logistics-eu'], 'partnerTypes' => ['carrier']],
         'sha256' => hash('sha256', 'v1'), 'approved' => true, 'effectiveDate' => '2026-12-01'];
     $client->publishDocument($doc + ['version' => 1]);
+    say('Version 1 of the Loading SOP (English, with a German translation) was published to carriers in Logistics EU.');
     $v2 = $client->publishDocument(['sha256' => hash('sha256', 'v2')] + $doc + ['version' => 2]);
-    say("Version 2 of the Loading SOP is published and supersedes version {$v2['supersedes']}.");
+    say("Version 2 is published and supersedes version {$v2['supersedes']}.");
+    try {
+        $client->publishDocument(['sha256' => hash('sha256', 'v1-edited')] + $doc + ['version' => 1]);
+    } catch (TradingGrid\Exception $e) {
+        say("Changing the already published version 1 is refused: {$e->getMessage()}");
+    }
     try {
         $client->publishDocument(['approved' => false] + $doc + ['version' => 3]);
     } catch (TradingGrid\ValidationException $e) {
         say("An unapproved version never leaves the portal: {$e->getMessage()}");
     }
+    $accepted = waitFor($client, 'document.accepted', $cursor);
+    if ($accepted) {
+        say("A partner accepted version {$accepted['data']['version']} on the network.");
+    }
     $client->retractDocument('sop-loading', 'Replaced by the new warehouse manual');
     say('The document was retracted; every version is withdrawn from the partners.');
 
-    step('5. Catalog, notifications and figures');
+    step('Flow 4 of 8: onboarding journeys');
+    $client->recordOnboardingStep('drupal-user-42', 'company-profile', ['status' => 'completed', 'completedAt' => gmdate('Y-m-d\\TH:i:s\\Z')]);
+    say('Acme completed the "company profile" step on the portal; Trading Grid recorded it on the partner.');
+    $training = waitFor($client, 'onboarding.training_completed', $cursor, 3.0);
+    $ack = waitFor($client, 'onboarding.acknowledged', $cursor, 3.0);
+    if ($training) {
+        say("The partner completed the training '{$training['data']['course']}' on the network (score {$training['data']['score']}).");
+    }
+    if ($ack) {
+        say("It acknowledged the '{$ack['data']['acknowledgement']}'; the portal marks both steps done and shows the next one.");
+    }
+    $steps = array_map(static fn (array $s): string => "{$s['stepId']} ({$s['status']})", $client->onboarding('drupal-user-42')['items']);
+    say('Steps recorded in Trading Grid: ' . implode(', ', $steps) . '.');
+
+    step('Flow 5 of 8: catalog and product updates');
     $client->upsertCatalogItem(['itemId' => 'sku-1001', 'sku' => '1001', 'title' => 'Euro pallet 1200x800',
         'kind' => 'packaging', 'audiences' => ['partnerTypes' => ['carrier', 'supplier']], 'revision' => 1]);
-    say('A packaging specification was published to carriers and suppliers.');
-    $client->notify(['communityId' => 'logistics-eu', 'kind' => 'task', 'title' => 'Confirm winter schedule',
-        'body' => 'Please confirm your December capacity.', 'dueDate' => '2026-12-05']);
-    say('A task was posted to the Logistics EU community.');
-    $client->sendPortalMetrics(['period' => date('Y-m-d'), 'figures' => ['contentViews' => 128, 'onboardingCompleted' => 1]]);
-    $metrics = $client->metrics();
-    say(sprintf('Network figures: %d issues (%d resolved), response rate %s.', $metrics['issues']['total'],
-        $metrics['issues']['resolved'], $metrics['responseRate'] === null ? 'n/a' : round($metrics['responseRate'] * 100) . '%'));
+    say('A packaging specification for the Euro pallet was published to carriers and suppliers.');
+    $client->upsertCatalogItem(['itemId' => 'notice-2027-prices', 'sku' => 'PRICE-2027', 'title' => '2027 price list notice',
+        'kind' => 'pricing_notice', 'audiences' => ['partnerTypes' => ['distributor']], 'revision' => 1]);
+    say('A pricing notice went to distributors only.');
 
-    step('6. Delivery: many changes at once');
+    step('Flow 6 of 8: knowledge from the network');
+    $article = $sandbox->admin('POST', '/_sandbox/knowledge', ['kind' => 'resolution', 'title' => 'Short deliveries at dock 4',
+        'body' => 'Count pallets against the ASN before signing the CMR.', 'topic' => 'receiving', 'region' => 'EU',
+        'partnerTypes' => ['carrier']]);
+    $published = waitFor($client, 'knowledge.published', $cursor);
+    if ($published) {
+        $whole = $client->getKnowledge($published['data']['articleId']);
+        say("The network published the resolution '{$whole['title']}' (topic {$whole['topic']}, region {$whole['region']}, for "
+            . implode(', ', $whole['partnerTypes']) . '); the portal fetches it whole and makes it searchable content.');
+    }
+
+    step('Flow 7 of 8: combined reporting');
+    $client->sendPortalMetrics(['period' => date('Y-m-d'), 'figures' => ['contentViews' => 128, 'onboardingCompleted' => 1, 'acknowledgements' => 1]]);
+    say('The portal sent its own figures for today: 128 content views, 1 onboarding completed, 1 acknowledgement.');
+    $metrics = $client->metrics();
+    say(sprintf('Network figures computed by Trading Grid: issues raised %d (%d resolved, mean %s h to resolve), response rate %s.',
+        $metrics['issues']['total'], $metrics['issues']['resolved'],
+        $metrics['issues']['meanResolutionHours'] === null ? 'n/a' : number_format((float) $metrics['issues']['meanResolutionHours'], 2),
+        $metrics['responseRate'] === null ? 'n/a' : round($metrics['responseRate'] * 100) . '%'));
+    foreach ($metrics['participation'] as $p) {
+        say("  community {$p['communityId']}: {$p['members']} members, {$p['active']} active");
+    }
+
+    step('Flow 8 of 8: notifications both ways, pushed by webhook');
+    $secret = 'whsec_demo_' . bin2hex(random_bytes(8));
+    $received = (string) tempnam(sys_get_temp_dir(), 'tgdemo');
+    $port = 20000 + random_int(0, 20000);
+    $receiver = proc_open([PHP_BINARY, '-d', 'extension=' . (getenv('TG_EXTENSION') ?: dirname(__DIR__) . '/target/debug/libtrading_grid.so'), '-S', "127.0.0.1:$port",
+        __DIR__ . '/../tests/php/fixtures/webhook-receiver.php'], [1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']],
+        $pipes, null, ['TG_WEBHOOK_SECRET' => $secret, 'TG_RECEIVED' => $received, 'PATH' => (string) getenv('PATH')]);
+    try {
+        usleep(300000);
+        $client->subscribeWebhook("http://127.0.0.1:$port/", $secret, ['notification.posted', 'notification.partner_response']);
+        $client->notify(['communityId' => 'logistics-eu', 'kind' => 'task', 'title' => 'Confirm winter schedule',
+            'body' => 'Please confirm your December capacity.', 'dueDate' => '2026-12-05']);
+        say('The portal posted a task to the Logistics EU community.');
+        $client->createIssue(['externalId' => 'drupal-node-10', 'type' => 'invoice_dispute', 'title' => 'Invoice 8812 charged twice',
+            'description' => 'Fuel surcharge appears twice.', 'partnerExternalId' => 'drupal-user-42', 'priority' => 'normal',
+            'references' => ['invoice' => 'INV-8812']]);
+        $deadline = microtime(true) + 5;
+        $lines = [];
+        while (microtime(true) < $deadline && count($lines) < 2) {
+            $lines = array_values(array_filter(explode("\n", (string) file_get_contents($received))));
+            usleep(100000);
+        }
+        foreach ($lines as $line) {
+            $e = json_decode($line, true);
+            say(isset($e['refused']) ? "A delivery was refused: {$e['refused']}"
+                : "Webhook delivery arrived, signature verified by the extension: {$e['type']} ({$e['id']}).");
+        }
+        if (!$lines) {
+            say('No webhook delivery arrived yet; the portal would pick the events up from the feed on cron.');
+        }
+    } finally {
+        proc_terminate($receiver);
+        proc_close($receiver);
+        @unlink($received);
+    }
+
+    step('Delivery: many changes at once, through faults');
     $ops = [];
     for ($i = 1; $i <= 200; $i++) {
         $ops[] = ['id' => "outbox-$i", 'op' => 'partner.upsert', 'payload' => ['externalId' => "drupal-user-" . (1000 + $i),
@@ -136,7 +223,7 @@ try {
         . 'each was applied exactly once (%d applied).', $ok, count($ops), microtime(true) - $started,
         $stats['faults']['errors'], $stats['faults']['rateLimited'], $stats['applied']['partner.upsert'] - 1));
 
-    step('7. What the network sent back');
+    step('What the network sent back (the event feed)');
     $all = [];
     $c = null;
     do {

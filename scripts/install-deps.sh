@@ -8,7 +8,7 @@ PACKAGES=(
   phpunit php-guzzlehttp-guzzle
   clang libclang-dev pkg-config
   mariadb-server postgresql
-  python3-yaml
+  python3-yaml openssl procps
 )
 
 missing=()
