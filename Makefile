@@ -19,6 +19,7 @@ build-release: deps
 
 ## The README's test command: everything CI runs.
 test: build
+	python3 tests/scripts/check-openapi.py
 	$(CARGO) test --workspace
 	TG_EXTENSION=$(EXT_DEBUG) $(PHP_EXT) /usr/bin/phpunit -c tests/php/phpunit.xml
 	@if [ -x tests/scripts/store-tests.sh ]; then bash tests/scripts/store-tests.sh; fi

@@ -283,6 +283,15 @@ async fn write(
         )
         .into_response();
     }
+    if let Some(k) = key.as_deref() {
+        if k.len() > 255 || k.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
+            return Problem::field(
+                "Idempotency-Key",
+                "must be 1 to 255 printable ASCII characters without spaces",
+            )
+            .into_response();
+        }
+    }
     let hash = {
         let mut h = Sha256::new();
         h.update(method.as_str().as_bytes());
@@ -842,6 +851,26 @@ const TRANSITIONS: &[(&str, &[&str])] = &[
     ("closed", &[]),
 ];
 
+/// Refuses a status change the issue state machine does not allow (409).
+fn check_transition(from: &str, to: &str) -> Result<(), Problem> {
+    let allowed = TRANSITIONS
+        .iter()
+        .find(|(f, _)| *f == from)
+        .map(|(_, t)| *t)
+        .unwrap_or(&[]);
+    if allowed.contains(&to) {
+        return Ok(());
+    }
+    Err(Problem::conflict(format!(
+        "an issue cannot go from {from} to {to}; allowed: {}",
+        if allowed.is_empty() {
+            "none".to_string()
+        } else {
+            allowed.join(", ")
+        }
+    )))
+}
+
 pub(crate) fn transition(
     s: &mut State,
     id: &str,
@@ -855,21 +884,7 @@ pub(crate) fn transition(
         .cloned()
         .ok_or_else(|| Problem::not_found(format!("issue {id} does not exist")))?;
     let from = issue["status"].as_str().unwrap_or("open").to_string();
-    let allowed = TRANSITIONS
-        .iter()
-        .find(|(f, _)| *f == from)
-        .map(|(_, t)| *t)
-        .unwrap_or(&[]);
-    if !allowed.contains(&to) {
-        return Err(Problem::conflict(format!(
-            "an issue cannot go from {from} to {to}; allowed: {}",
-            if allowed.is_empty() {
-                "none".to_string()
-            } else {
-                allowed.join(", ")
-            }
-        )));
-    }
+    check_transition(&from, to)?;
     issue["status"] = json!(to);
     if let Some(r) = resolution {
         issue["resolution"] = json!(r);
@@ -1008,6 +1023,18 @@ async fn network_issue_update(
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let mut s = app.lock();
     let mut out = json!({});
+    // Check the status change first, so a refused change leaves no comment behind.
+    if let Some(st) = v.get("status").and_then(Value::as_str) {
+        let from = s
+            .issues
+            .get(&id)
+            .and_then(|i| i["status"].as_str())
+            .unwrap_or("open")
+            .to_string();
+        if let Err(p) = check_transition(&from, st) {
+            return p.into_response();
+        }
+    }
     if let Some(b) = v.get("comment").and_then(Value::as_str) {
         match add_comment(
             &mut s,

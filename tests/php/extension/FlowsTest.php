@@ -75,6 +75,10 @@ final class FlowsTest extends TestCase
         } catch (ApiException $e) {
             $this->assertSame(409, $e->getStatus());
         }
+        // A refused network-side change leaves nothing behind: no comment, no status.
+        $refused = $this->sandbox->admin('POST', "/_sandbox/issues/$id/network", ['comment' => 'Reopening?', 'status' => 'awaiting_partner']);
+        $this->assertSame(409, $refused['status'] ?? null, (string) json_encode($refused));
+        $this->assertCount(2, $this->client->getIssue($id)['comments']);
         $this->expectException(ValidationException::class);
         $this->expectExceptionMessage('resolution: is required when the status is resolved');
         $this->client->setIssueStatus($id, 'resolved');
