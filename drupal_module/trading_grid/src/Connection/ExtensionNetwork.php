@@ -1,0 +1,63 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\trading_grid\Connection;
+
+/**
+ * The network reached through the trading_grid PHP extension.
+ */
+final class ExtensionNetwork implements NetworkInterface {
+
+  public function __construct(private readonly ClientFactory $clients) {}
+
+  /**
+   * {@inheritdoc}
+   */
+  public function events(?string $after, int $limit): array {
+    $page = $this->clients->client()->events($after, $limit);
+    return [
+      'events' => array_values(array_filter($page['events'] ?? [], 'is_array')),
+      'nextCursor' => isset($page['nextCursor']) ? (string) $page['nextCursor'] : NULL,
+      'hasMore' => (bool) ($page['hasMore'] ?? FALSE),
+    ];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function knowledge(string $articleId): ?array {
+    try {
+      $article = $this->clients->client()->getKnowledge($articleId);
+    }
+    catch (\TradingGrid\Exception) {
+      return NULL;
+    }
+    return is_array($article) ? $article : NULL;
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function metrics(): array {
+    $metrics = $this->clients->client()->metrics();
+    return is_array($metrics) ? $metrics : [];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function partners(?string $after, int $limit): array {
+    $page = $this->clients->client()->listPartners($after, $limit);
+    return is_array($page) ? $page : [];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function ping(): array {
+    $answer = $this->clients->client()->ping();
+    return is_array($answer) ? $answer : [];
+  }
+
+}
