@@ -130,6 +130,10 @@ tg_db__start_pgsql() {
     if [ "$(id -u)" -eq 0 ]; then
         chmod 755 "$TG_DB_DIR"
         chown -R postgres: "$dir"
+        if ! tg_db__as_pg test -w "$dir/data"; then
+            tg_db__log "user postgres cannot reach $dir (a parent directory is not searchable)"
+            return 1
+        fi
     fi
     chmod 700 "$dir/data"
     local pwfile="$dir/pw"

@@ -119,6 +119,24 @@ final class OutboxTest extends StoreTestCase
         $this->assertSame(1, $outbox->get($a)['payload']['revision']);
     }
 
+    public function testOperationsThatMeanSomethingOnTheirOwnAreNeverCoalesced(): void
+    {
+        $outbox = $this->outbox();
+        $ids = [];
+        foreach (['first', 'second', 'third'] as $body) {
+            $ids[] = $outbox->enqueue('issue.comment', ['issueId' => 'TI1', 'author' => 'Desk', 'body' => $body], 'issue:TI1', 'issue');
+            $ids[] = $outbox->enqueue('notification.create', ['communityId' => 'c', 'kind' => 'notice', 'title' => $body,
+                'body' => $body], 'notification:c', 'notification');
+            $ids[] = $outbox->enqueue('onboarding.step', ['externalId' => 'u1', 'stepId' => $body, 'status' => 'completed'],
+                'partner:u1', 'onboarding');
+        }
+        $this->assertCount(9, array_unique($ids), 'every comment, notification and step is its own row');
+        $bodies = array_map(static fn (array $r): string => $r['payload']['body'],
+            $outbox->list(['op' => 'issue.comment'], 10));
+        sort($bodies);
+        $this->assertSame(['first', 'second', 'third'], $bodies);
+    }
+
     public function testADeadRowIsNotCoalescedInto(): void
     {
         $outbox = $this->outbox();

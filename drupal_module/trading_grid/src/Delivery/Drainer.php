@@ -125,14 +125,13 @@ final class Drainer
     private function settle(OutboxRow $row, array $result, array &$n): bool
     {
         if (($result['ok'] ?? false) === true) {
-            if (!$this->outbox->complete($row, $result)) {
-                $n['stale']++;
-                return true;
-            }
-            $n['sent']++;
             $answer = is_array($result['result'] ?? null) ? $result['result'] : [];
-            $this->link($row, in_array($row->op, self::WITHDRAWING_OPS, true) ? LinkStore::WITHDRAWN : LinkStore::SYNCED,
-                self::remoteId($answer), null);
+            $status = in_array($row->op, self::WITHDRAWING_OPS, true) ? LinkStore::WITHDRAWN : LinkStore::SYNCED;
+            $completed = $this->settleWithLink(
+                fn (): bool => $this->outbox->complete($row, $result),
+                fn (): null => $this->link($row, $status, self::remoteId($answer), null),
+            );
+            $n[$completed ? 'sent' : 'stale']++;
             return true;
         }
         $error = is_array($result['error'] ?? null) ? $result['error'] : [];
@@ -159,14 +158,23 @@ final class Drainer
         ?float $retryAfter,
         array &$n,
     ): void {
-        $state = $this->outbox->fail($row, $class, $message, $retryable, $retryAfter);
+        $state = Outbox::STALE;
+        $this->settleWithLink(
+            function () use ($row, $class, $message, $retryable, $retryAfter, &$state): bool {
+                $state = $this->outbox->fail($row, $class, $message, $retryable, $retryAfter);
+                return $state !== Outbox::STALE;
+            },
+            function () use ($row, $class, $message, &$state): null {
+                return $this->link($row, $state === Outbox::DEAD ? LinkStore::DEAD : LinkStore::FAILED, null,
+                    "$class: $message");
+            },
+        );
         if ($state === Outbox::STALE) {
             $n['stale']++;
             return;
         }
         $dead = $state === Outbox::DEAD;
         $n[$dead ? 'dead' : 'failed']++;
-        $this->link($row, $dead ? LinkStore::DEAD : LinkStore::FAILED, null, "$class: $message");
         $this->log($dead ? 'error' : 'warning', 'Trading Grid {op} (outbox {id}, {key}) {outcome}: {class}: {message}', [
             'op' => $row->op, 'id' => $row->id, 'key' => $row->orderingKey,
             'outcome' => $dead ? 'dead-lettered' : 'will be retried',
@@ -174,19 +182,34 @@ final class Drainer
         ]);
     }
 
-    private function link(OutboxRow $row, string $status, ?string $remoteId, ?string $error): void
+    /**
+     * Settles a row and, when that took, records its link status, in one transaction when
+     * there is a link to write: otherwise a slow worker's "failed" could land after the
+     * "synced" of the worker that retried the row, and the entity would show the wrong
+     * status. If the transaction fails, the row stays leased and is sent again after its
+     * lease (the idempotency key absorbs the repeat).
+     *
+     * @param \Closure(): bool $settle
+     * @param \Closure(): null $link
+     */
+    private function settleWithLink(\Closure $settle, \Closure $link): bool
     {
-        if ($this->links === null || $row->entityType === null || $row->entityId === null) {
-            return;
-        }
-        try {
+        $work = static function () use ($settle, $link): bool {
+            if (!$settle()) {
+                return false;
+            }
+            $link();
+            return true;
+        };
+        return $this->links === null ? $work() : $this->outbox->transaction($work);
+    }
+
+    private function link(OutboxRow $row, string $status, ?string $remoteId, ?string $error): null
+    {
+        if ($this->links !== null && $row->entityType !== null && $row->entityId !== null) {
             $this->links->record($row->entityType, $row->entityId, $row->flow, $status, $remoteId, $error, $row->op);
-        } catch (\Throwable $e) {
-            // The row is settled already; a lost status line must not stop the drain.
-            $this->log('warning', 'Could not record the sync status of {type} {entity}: {message}', [
-                'type' => $row->entityType, 'entity' => $row->entityId, 'message' => $e->getMessage(),
-            ]);
         }
+        return null;
     }
 
     /** @param array<mixed> $answer */

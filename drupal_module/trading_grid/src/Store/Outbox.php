@@ -16,7 +16,12 @@ namespace Drupal\trading_grid\Store;
  *   rejected would break the order the portal promised. list()/get() report such rows
  *   with `blockedBy` (the dead row's id) so the UI can say "blocked by dead letter".
  * - Coalescing: a save whose op matches the newest row of its key, while that row is
- *   pending and unclaimed, replaces that row's payload instead of adding a row.
+ *   pending and unclaimed, replaces that row's payload instead of adding a row — but
+ *   only for operations that carry the whole state of the entity the key names
+ *   (COALESCING_OPS: partner.upsert, catalog.upsert, document.publish), where the latest
+ *   state is all the network needs. Operations that each mean something on their own
+ *   (a comment, a notification, an access request, an onboarding step, a membership, a
+ *   status change, portal figures) are never merged: each one is sent.
  * - Claims are leases: a row is held by a random token until `leased_until`; only the
  *   holder of the current token can complete, fail or release it. A crashed worker's
  *   rows are claimed again once the lease runs out.
@@ -29,6 +34,9 @@ namespace Drupal\trading_grid\Store;
  */
 final class Outbox
 {
+    /** Operations whose payload is the entity's whole state, so a later one replaces an earlier one. */
+    public const COALESCING_OPS = ['partner.upsert', 'catalog.upsert', 'document.publish'];
+
     public const PENDING = 'pending';
     public const LEASED = 'leased';
     public const DEAD = 'dead';
@@ -103,7 +111,8 @@ final class Outbox
             "SELECT id, op, state, lease_token FROM $this->t WHERE ordering_key = :k ORDER BY id DESC" . Dialect::limit(1),
             [':k' => $orderingKey],
         );
-        if ($newest !== null && $newest['op'] === $op && $newest['state'] === self::PENDING
+        if ($newest !== null && $newest['op'] === $op && in_array($op, self::COALESCING_OPS, true)
+            && $newest['state'] === self::PENDING
             && $newest['lease_token'] === null) {
             // Guarded by the state we just read: if a worker claimed the row meanwhile, this
             // matches nothing and a new row goes after it. coalesced+1 makes the row change
@@ -196,6 +205,21 @@ final class Outbox
             "DELETE FROM $this->t WHERE id = :id AND lease_token = :tok",
             [':id' => $row->id, ':tok' => $row->leaseToken],
         ) === 1;
+    }
+
+    /**
+     * Runs $work in one transaction on the outbox's connection (inside the caller's, if
+     * one is open), retrying on deadlocks. The Drainer settles a row and records its link
+     * status together this way, so the statuses of one entity are written in the order
+     * its rows were settled, whichever workers settle them.
+     *
+     * @template T
+     * @param \Closure(): T $work
+     * @return T
+     */
+    public function transaction(\Closure $work): mixed
+    {
+        return $this->db->writeTransaction($work);
     }
 
     /**
