@@ -89,6 +89,8 @@ final class DrainerTest extends StoreTestCase
         $this->assertSame('failed', $link['status']);
         $this->assertSame('rate_limited: slow down', $link['lastError']);
         $this->assertSame('warning', $this->logged[0][0]);
+        $this->assertSame('slow down', $this->logged[0][2]['message']);
+        $this->assertSame('will be retried', $this->logged[0][2]['outcome']);
         $this->assertArrayNotHasKey('payload', $this->logged[0][2], 'payloads (personal data) are not logged');
     }
 

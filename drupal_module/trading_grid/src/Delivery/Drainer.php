@@ -175,7 +175,8 @@ final class Drainer
         }
         $dead = $state === Outbox::DEAD;
         $n[$dead ? 'dead' : 'failed']++;
-        $this->log($dead ? 'error' : 'warning', 'Trading Grid {op} (outbox {id}, {key}) {outcome}: {class}: {message}', [
+        $template = 'Trading Grid {op} (outbox {id}, {key}) {outcome}: {class}: {message}';
+        $this->log($dead ? 'error' : 'warning', $template, [
             'op' => $row->op, 'id' => $row->id, 'key' => $row->orderingKey,
             'outcome' => $dead ? 'dead-lettered' : 'will be retried',
             'class' => $class, 'message' => $message,

@@ -147,6 +147,60 @@ final class Dialect
         }
     }
 
+    /**
+     * Leases up to $limit rows of one of the queue tables (outbox, inbox), oldest first:
+     * rows that are pending, due (next_attempt_at), not under a live lease, and match
+     * $condition (SQL over the alias `o`, with its parameters in $params). Candidates are
+     * picked with FOR UPDATE SKIP LOCKED where the engine has it (SQLite holds its write
+     * lock instead), then leased by one UPDATE guarded by the unleased state, so a row is
+     * never handed to two claimers even without row locks. Returns the rows this call
+     * leased, with their new lease_token.
+     *
+     * @param array<string,mixed> $params
+     * @return list<array<string,mixed>>
+     */
+    public function lease(
+        string $table,
+        string $condition,
+        array $params,
+        string $worker,
+        int $limit,
+        int $leaseSeconds,
+        int $now,
+    ): array {
+        if ($limit <= 0) {
+            return [];
+        }
+        if ($leaseSeconds <= 0) {
+            throw new \InvalidArgumentException('leaseSeconds: must be positive');
+        }
+        $t = $this->table($table);
+        $worker = (string) self::clip($worker, 128);
+        $until = $now + $leaseSeconds;
+        return $this->writeTransaction(function () use ($t, $condition, $params, $worker, $limit, $until, $now): array {
+            $lock = $this->supportsSkipLocked() ? ' FOR UPDATE SKIP LOCKED' : '';
+            $ids = $this->fetchAll(
+                "SELECT o.id FROM $t o
+                 WHERE o.state = 'pending' AND o.next_attempt_at <= :lease_now1
+                   AND (o.lease_token IS NULL OR o.leased_until <= :lease_now2) AND ($condition)
+                 ORDER BY o.id" . self::limit($limit) . $lock,
+                $params + [':lease_now1' => $now, ':lease_now2' => $now],
+            );
+            if ($ids === []) {
+                return [];
+            }
+            $token = bin2hex(random_bytes(16));
+            $update = [':tok' => $token, ':until' => $until, ':w' => $worker, ':now1' => $now, ':now2' => $now];
+            $in = self::in('id', array_map(static fn (array $r): int => (int) $r['id'], $ids), $update);
+            $this->execute(
+                "UPDATE $t SET lease_token = :tok, leased_until = :until, worker = :w, updated_at = :now1
+                 WHERE id $in AND state = 'pending' AND (lease_token IS NULL OR leased_until <= :now2)",
+                $update,
+            );
+            return $this->fetchAll("SELECT * FROM $t WHERE lease_token = :tok ORDER BY id", [':tok' => $token]);
+        });
+    }
+
     /** Deadlock, serialization failure, lock wait timeout or a busy SQLite file. */
     public function isTransient(\PDOException $e): bool
     {
@@ -292,6 +346,21 @@ final class Dialect
     public static function limit(int $limit, int $offset = 0): string
     {
         return sprintf(' LIMIT %d OFFSET %d', max(0, $limit), max(0, $offset));
+    }
+
+    /**
+     * The JSON text stored for a payload or an event; an error names the argument.
+     *
+     * @param array<mixed> $value
+     */
+    public static function json(array $value, string $argument): string
+    {
+        try {
+            return json_encode($value, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE
+                | JSON_PRESERVE_ZERO_FRACTION);
+        } catch (\JsonException $e) {
+            throw new \InvalidArgumentException("$argument: cannot be encoded as JSON: " . $e->getMessage(), 0, $e);
+        }
     }
 
     /** A UTF-8 string cut to at most $chars characters, so strict SQL modes never reject it. */

@@ -53,12 +53,7 @@ final class Inbox
         if (!preg_match('/^[\x21-\x7e]{0,32}$/', $source)) {
             throw new \InvalidArgumentException('source: must be at most 32 printable ASCII characters');
         }
-        try {
-            $json = json_encode($event, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE
-                | JSON_PRESERVE_ZERO_FRACTION);
-        } catch (\JsonException $e) {
-            throw new \InvalidArgumentException('event: cannot be encoded as JSON: ' . $e->getMessage(), 0, $e);
-        }
+        $json = Dialect::json($event, 'event');
         $now = $this->now();
         $values = [':eid' => $eventId, ':type' => $type, ':event' => $json, ':source' => $source,
             ':now1' => $now, ':now2' => $now, ':now3' => $now];
@@ -87,37 +82,10 @@ final class Inbox
      */
     public function claim(string $worker, int $limit, int $leaseSeconds = 60): array
     {
-        if ($limit <= 0) {
-            return [];
-        }
-        $worker = (string) Dialect::clip($worker, 128);
-        return $this->db->writeTransaction(function () use ($worker, $limit, $leaseSeconds): array {
-            $now = $this->now();
-            $lock = $this->db->supportsSkipLocked() ? ' FOR UPDATE SKIP LOCKED' : '';
-            $ids = $this->db->fetchAll(
-                "SELECT id FROM $this->t
-                 WHERE state = 'pending' AND next_attempt_at <= :now1
-                   AND (lease_token IS NULL OR leased_until <= :now2)
-                 ORDER BY id" . Dialect::limit($limit) . $lock,
-                [':now1' => $now, ':now2' => $now],
-            );
-            if ($ids === []) {
-                return [];
-            }
-            $token = bin2hex(random_bytes(16));
-            $params = [':tok' => $token, ':until' => $now + max(1, $leaseSeconds), ':w' => $worker,
-                ':now1' => $now, ':now2' => $now];
-            $in = Dialect::in('id', array_map(static fn (array $r): int => (int) $r['id'], $ids), $params);
-            $this->db->execute(
-                "UPDATE $this->t SET lease_token = :tok, leased_until = :until, worker = :w, updated_at = :now1
-                 WHERE id $in AND state = 'pending' AND (lease_token IS NULL OR leased_until <= :now2)",
-                $params,
-            );
-            return array_map(
-                $this->toArray(...),
-                $this->db->fetchAll("SELECT * FROM $this->t WHERE lease_token = :tok ORDER BY id", [':tok' => $token]),
-            );
-        });
+        return array_map(
+            $this->toArray(...),
+            $this->db->lease(self::TABLE, '1 = 1', [], $worker, $limit, $leaseSeconds, $this->now()),
+        );
     }
 
     public function markHandled(string $eventId): void
@@ -197,7 +165,10 @@ final class Inbox
         $where = $this->where($filter, $params);
         return array_map(
             $this->toArray(...),
-            $this->db->fetchAll("SELECT * FROM $this->t WHERE $where ORDER BY id DESC" . Dialect::limit($limit, $offset), $params),
+            $this->db->fetchAll(
+                "SELECT * FROM $this->t WHERE $where ORDER BY id DESC" . Dialect::limit($limit, $offset),
+                $params,
+            ),
         );
     }
 
@@ -254,7 +225,8 @@ final class Inbox
     private function where(array $filter, array &$params): string
     {
         $conditions = ['1 = 1'];
-        foreach (['state' => 'state', 'type' => 'type', 'source' => 'source', 'eventId' => 'event_id'] as $key => $col) {
+        $columns = ['state' => 'state', 'type' => 'type', 'source' => 'source', 'eventId' => 'event_id'];
+        foreach ($columns as $key => $col) {
             if (isset($filter[$key]) && $filter[$key] !== '') {
                 $params[":f_$col"] = (string) $filter[$key];
                 $conditions[] = "$col = :f_$col";

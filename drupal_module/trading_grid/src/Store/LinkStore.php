@@ -47,9 +47,12 @@ final class LinkStore
         ?string $op = null,
     ): void {
         if (!in_array($status, self::STATUSES, true)) {
-            throw new \InvalidArgumentException('status: must be one of ' . implode(', ', self::STATUSES) . ", got '$status'");
+            throw new \InvalidArgumentException(
+                'status: must be one of ' . implode(', ', self::STATUSES) . ", got '$status'"
+            );
         }
-        foreach (['entityType' => [$entityType, 64], 'entityId' => [$entityId, 128], 'flow' => [$flow, 64]] as $n => [$v, $max]) {
+        $limits = ['entityType' => [$entityType, 64], 'entityId' => [$entityId, 128], 'flow' => [$flow, 64]];
+        foreach ($limits as $n => [$v, $max]) {
             if ($v === '' || mb_strlen($v, 'UTF-8') > $max) {
                 throw new \InvalidArgumentException("$n: must be 1 to $max characters");
             }
@@ -121,7 +124,8 @@ final class LinkStore
         return array_map(
             self::toArray(...),
             $this->db->fetchAll(
-                "SELECT * FROM $this->t WHERE $where ORDER BY updated_at DESC, id DESC" . Dialect::limit($limit, $offset),
+                "SELECT * FROM $this->t WHERE $where ORDER BY updated_at DESC, id DESC"
+                    . Dialect::limit($limit, $offset),
                 $params,
             ),
         );

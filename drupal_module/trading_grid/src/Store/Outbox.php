@@ -99,16 +99,12 @@ final class Outbox
         if ($entityId !== null) {
             self::check('entityId', $entityId, 128, false);
         }
-        try {
-            $json = json_encode($payload, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE
-                | JSON_PRESERVE_ZERO_FRACTION);
-        } catch (\JsonException $e) {
-            throw new \InvalidArgumentException('payload: cannot be encoded as JSON: ' . $e->getMessage(), 0, $e);
-        }
+        $json = Dialect::json($payload, 'payload');
         $now = $this->now();
 
         $newest = $this->db->fetchOne(
-            "SELECT id, op, state, lease_token FROM $this->t WHERE ordering_key = :k ORDER BY id DESC" . Dialect::limit(1),
+            "SELECT id, op, state, lease_token FROM $this->t WHERE ordering_key = :k ORDER BY id DESC"
+                . Dialect::limit(1),
             [':k' => $orderingKey],
         );
         if ($newest !== null && $newest['op'] === $op && in_array($op, self::COALESCING_OPS, true)
@@ -158,39 +154,16 @@ final class Outbox
      */
     public function claim(string $worker, int $limit, int $leaseSeconds = 60): array
     {
-        if ($limit <= 0) {
-            return [];
-        }
-        if ($leaseSeconds <= 0) {
-            throw new \InvalidArgumentException('leaseSeconds: must be positive');
-        }
-        $worker = (string) Dialect::clip($worker, 128);
-        return $this->db->writeTransaction(function () use ($worker, $limit, $leaseSeconds): array {
-            $now = $this->now();
-            $lock = $this->db->supportsSkipLocked() ? ' FOR UPDATE SKIP LOCKED' : '';
-            $ids = $this->db->fetchAll(
-                "SELECT o.id FROM $this->t o
-                 WHERE o.state = 'pending' AND o.next_attempt_at <= :now1
-                   AND (o.lease_token IS NULL OR o.leased_until <= :now2)
-                   AND NOT EXISTS (SELECT 1 FROM $this->t h WHERE h.ordering_key = o.ordering_key AND h.id < o.id)
-                 ORDER BY o.id" . Dialect::limit($limit) . $lock,
-                [':now1' => $now, ':now2' => $now],
-            );
-            if ($ids === []) {
-                return [];
-            }
-            $token = bin2hex(random_bytes(16));
-            $params = [':tok' => $token, ':until' => $now + $leaseSeconds, ':w' => $worker, ':now1' => $now,
-                ':now2' => $now];
-            $in = Dialect::in('id', array_map(static fn (array $r): int => (int) $r['id'], $ids), $params);
-            $this->db->execute(
-                "UPDATE $this->t SET lease_token = :tok, leased_until = :until, worker = :w, updated_at = :now1
-                 WHERE id $in AND state = 'pending' AND (lease_token IS NULL OR leased_until <= :now2)",
-                $params,
-            );
-            $rows = $this->db->fetchAll("SELECT * FROM $this->t WHERE lease_token = :tok ORDER BY id", [':tok' => $token]);
-            return array_map($this->toRow(...), $rows);
-        });
+        $rows = $this->db->lease(
+            self::TABLE,
+            "NOT EXISTS (SELECT 1 FROM $this->t h WHERE h.ordering_key = o.ordering_key AND h.id < o.id)",
+            [],
+            $worker,
+            $limit,
+            $leaseSeconds,
+            $this->now(),
+        );
+        return array_map($this->toRow(...), $rows);
     }
 
     /**
@@ -343,7 +316,8 @@ final class Outbox
         $order = (($filter['sort'] ?? 'asc') === 'desc') ? 'DESC' : 'ASC';
         $rows = $this->db->fetchAll(
             "SELECT o.*, CASE WHEN o.state = 'dead' THEN 'dead'
-                    WHEN o.lease_token IS NOT NULL AND o.leased_until > :bnow THEN 'leased' ELSE 'pending' END AS status,
+                    WHEN o.lease_token IS NOT NULL AND o.leased_until > :bnow THEN 'leased'
+                    ELSE 'pending' END AS status,
                 (SELECT MIN(d.id) FROM $this->t d
                   WHERE d.ordering_key = o.ordering_key AND d.id < o.id AND d.state = 'dead') AS blocked_by
              FROM $this->t o WHERE $where ORDER BY o.id $order" . Dialect::limit($limit, $offset),
@@ -434,7 +408,8 @@ final class Outbox
             } elseif ($state === self::LEASED || $state === self::PENDING) {
                 $params[':f_now'] = $this->now();
                 $leased = "{$alias}lease_token IS NOT NULL AND {$alias}leased_until > :f_now";
-                $conditions[] = "{$alias}state = 'pending' AND " . ($state === self::LEASED ? "($leased)" : "NOT ($leased)");
+                $conditions[] = "{$alias}state = 'pending' AND "
+                    . ($state === self::LEASED ? "($leased)" : "NOT ($leased)");
             } else {
                 throw new \InvalidArgumentException("filter state: must be pending, leased or dead, got '$state'");
             }

@@ -32,7 +32,7 @@ final class Schema
 
         return [
             'trading_grid_outbox' => [
-                'description' => 'Operations waiting to be sent to Trading Grid, written in the entity save transaction.',
+                'description' => 'Operations waiting to be sent to Trading Grid, written with the entity save.',
                 'fields' => [
                     'id' => ['type' => 'serial', 'size' => 'big', 'unsigned' => true, 'not null' => true,
                         'description' => 'Row id; also orders rows within an ordering key.'],
@@ -281,7 +281,8 @@ final class Schema
                     'normal' => 'INT', 'big' => 'BIGINT'][$size] . $unsigned,
                 'varchar', 'char' => strtoupper($type) . '(' . (int) $spec['length'] . ')'
                     . (!empty($spec['binary']) ? ' CHARACTER SET utf8mb4 COLLATE utf8mb4_bin' : ''),
-                'varchar_ascii' => 'VARCHAR(' . (int) $spec['length'] . ') CHARACTER SET ascii COLLATE ascii_general_ci',
+                'varchar_ascii' => 'VARCHAR(' . (int) $spec['length']
+                    . ') CHARACTER SET ascii COLLATE ascii_general_ci',
                 'text' => ['tiny' => 'TINYTEXT', 'small' => 'TINYTEXT', 'medium' => 'MEDIUMTEXT',
                     'normal' => 'TEXT', 'big' => 'LONGTEXT'][$size],
                 'float' => $size === 'big' ? 'DOUBLE' : 'FLOAT',
