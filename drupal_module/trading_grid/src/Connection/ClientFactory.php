@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\trading_grid\Connection;
 
 use Drupal\Core\Config\ConfigFactoryInterface;
+use Drupal\trading_grid\Delivery\ExtensionSender;
 
 /**
  * Builds the extension's \TradingGrid\Client from configuration and secrets.
@@ -103,6 +104,13 @@ class ClientFactory {
       $this->builtFor = $fingerprint;
     }
     return $this->client;
+  }
+
+  /**
+   * A sender that builds the client on its first send.
+   */
+  public function sender(): ExtensionSender {
+    return new ExtensionSender(fn (): object => $this->client());
   }
 
   /**
