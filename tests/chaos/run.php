@@ -4,7 +4,7 @@
  * The delivery reliability scenarios (make chaos; a short version runs in make test).
  *
  *   php -d extension=target/debug/libtrading_grid.so tests/chaos/run.php \
- *       [--ops 10000] [--workers 4] [--scenarios chaos,crash,outage] [--json FILE]
+ *       [--ops 10000] [--workers 4] [--scenarios chaos,crash,outage,webhooks] [--json FILE]
  *
  * The database is chosen like the store tests (TG_STORE_DRIVER=sqlite|mysql|pgsql and
  * the DSNs of tests/scripts/start-databases.sh). Exits non-zero if anything was lost,
@@ -16,11 +16,12 @@ declare(strict_types=1);
 require __DIR__ . '/bootstrap.php';
 
 use TradingGrid\Chaos\Harness;
+use TradingGrid\Chaos\WebhookAbuse;
 
 $opts = getopt('', ['ops:', 'workers:', 'scenarios:', 'json:', 'verbose']);
 $ops = (int) ($opts['ops'] ?? 10000);
 $workers = (int) ($opts['workers'] ?? 4);
-$scenarios = explode(',', (string) ($opts['scenarios'] ?? 'chaos,crash,outage'));
+$scenarios = explode(',', (string) ($opts['scenarios'] ?? 'chaos,crash,outage,webhooks'));
 if ($ops < 100 || $workers < 1) {
     fwrite(STDERR, "--ops must be at least 100 and --workers at least 1\n");
     exit(2);
@@ -35,6 +36,22 @@ $harness = new Harness($ops, $workers, isset($opts['verbose']));
 $results = [];
 $failed = false;
 foreach ($scenarios as $scenario) {
+    if (trim($scenario) === 'webhooks') {
+        $r = (new WebhookAbuse())->run();
+        $results[] = $r;
+        $bad = $r['wrongAnswers'] + $r['lost'] + $r['storedTwiceOrWrongly'];
+        $failed = $failed || $bad > 0;
+        printf("%-8s %s: %d requests, %d hostile ones refused as expected, %d wrong answers; %d good events, %d stored, "
+            . "lost %d, stored twice or wrongly %d — %s in %.1f s\n", 'webhooks', $r['driver'], $r['requests'],
+            $r['refusedAsExpected'], $r['wrongAnswers'], $r['goodEvents'], $r['stored'], $r['lost'], $r['storedTwiceOrWrongly'],
+            $bad > 0 ? 'FAILED' : 'ok', $r['seconds']);
+        foreach ($r['cases'] as $c) {
+            if (!$c['ok'] || isset($opts['verbose'])) {
+                printf("  %-60s expected %d, got %d%s\n", $c['case'], $c['expected'], $c['got'], $c['ok'] ? '' : '  <-- WRONG');
+            }
+        }
+        continue;
+    }
     $r = $harness->run(trim($scenario));
     $results[] = $r;
     $bad = $r['lost'] + $r['duplicated'] + $r['wrongFinalState'] + $r['orderViolations'] + array_sum($r['left']);
