@@ -4,6 +4,9 @@ declare(strict_types=1);
 
 namespace TradingGrid\Tests\Stores;
 
+use Drupal\trading_grid\Store\Inbox;
+use Drupal\trading_grid\Store\LinkStore;
+use Drupal\trading_grid\Store\MetricsStore;
 use Drupal\trading_grid\Store\Outbox;
 use Drupal\trading_grid\Store\Schema;
 use PHPUnit\Framework\TestCase;
@@ -93,6 +96,62 @@ final class SchemaTest extends TestCase
             $this->assertSame(0, (new Outbox($this->pdo, self::PREFIX . 'b_'))->count());
         } finally {
             Schema::uninstall($this->pdo, self::PREFIX . 'b_');
+        }
+    }
+
+    public function testASchemaQualifiedPrefixPutsTheTablesInThatSchema(): void
+    {
+        // Drupal's SQLite driver gives a prefixed site's prefix as "schema." (an attached
+        // database); the other engines accept "schema.table" the same way.
+        $driver = $this->pdo->getAttribute(\PDO::ATTR_DRIVER_NAME);
+        $file = null;
+        if ($driver === 'sqlite') {
+            $file = TestDatabase::sqlitePath() . '.attached';
+            $this->pdo->exec("ATTACH DATABASE '$file' AS tgschema_att");
+            $schema = 'tgschema_att';
+        } elseif ($driver === 'pgsql') {
+            $this->pdo->exec('CREATE SCHEMA IF NOT EXISTS tgschema_att');
+            $schema = 'tgschema_att';
+        } else {
+            $schema = (string) $this->pdo->query('SELECT DATABASE()')->fetchColumn();
+        }
+        foreach (["$schema.", "$schema.tgq_"] as $prefix) {
+            try {
+                Schema::install($this->pdo, $prefix);
+                Schema::install($this->pdo, $prefix);
+                $outbox = new Outbox($this->pdo, $prefix);
+                $outbox->enqueue('partner.upsert', ['v' => 1], 'partner:x', 'partner', 'user', '1');
+                $this->assertSame(1, $outbox->enqueue('partner.upsert', ['v' => 2], 'partner:x', 'partner', 'user', '1'));
+                [$row] = $outbox->claim('w', 10);
+                $this->assertTrue($outbox->complete($row));
+                $inbox = new Inbox($this->pdo, $prefix);
+                $this->assertTrue($inbox->store('evt_1', 'issue.created', ['id' => 'evt_1'], 'pull'));
+                $this->assertFalse($inbox->store('evt_1', 'issue.created', ['id' => 'evt_1'], 'pull'));
+                $this->assertCount(1, $inbox->claim('w', 10));
+                $inbox->setCursor('events', '7');
+                $inbox->setCursor('events', '8');
+                $this->assertSame('8', $inbox->cursor('events'));
+                $links = new LinkStore($this->pdo, $prefix);
+                $links->record('user', '1', 'partner', 'synced', 'GC1');
+                $links->record('user', '1', 'partner', 'failed');
+                $this->assertSame('GC1', $links->get('user', '1', 'partner')['remoteId']);
+                $metrics = new MetricsStore($this->pdo, $prefix);
+                $metrics->add('views', 1, '', '2026-11-24');
+                $metrics->add('views', 2, '', '2026-11-24');
+                $this->assertSame(['views' => 3.0], $metrics->totals('2026-11-24'));
+                if ($driver !== 'mysql') {
+                    $this->assertFalse($this->tableExists(substr($prefix, strlen("$schema.")) . 'trading_grid_outbox'),
+                        'nothing was created outside the schema');
+                }
+            } finally {
+                Schema::uninstall($this->pdo, $prefix);
+            }
+        }
+        if ($driver === 'sqlite') {
+            $this->pdo->exec('DETACH DATABASE tgschema_att');
+            @unlink((string) $file);
+        } elseif ($driver === 'pgsql') {
+            $this->pdo->exec('DROP SCHEMA tgschema_att CASCADE');
         }
     }
 

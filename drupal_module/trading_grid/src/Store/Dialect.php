@@ -24,8 +24,13 @@ final class Dialect
 
     public function __construct(public readonly \PDO $pdo, public readonly string $prefix = '')
     {
-        if (!preg_match('/^[A-Za-z0-9_]*$/', $prefix)) {
-            throw new \InvalidArgumentException("prefix: only letters, digits and '_' are allowed, got '$prefix'");
+        // Drupal's prefix, as Connection::getPrefix() gives it: a table prefix ("site1_"),
+        // or a schema-qualified one ("simpletest123." — Drupal's SQLite driver keeps a
+        // prefixed site in an attached database; "other_db.site1_" also works).
+        if (!preg_match('/^(?:[A-Za-z0-9_]+\.)?[A-Za-z0-9_]*$/', $prefix)) {
+            throw new \InvalidArgumentException(
+                "prefix: letters, digits and '_', optionally after 'schema.', got '$prefix'"
+            );
         }
         $driver = (string) $pdo->getAttribute(\PDO::ATTR_DRIVER_NAME);
         if (!in_array($driver, [self::SQLITE, self::MYSQL, self::PGSQL], true)) {
@@ -41,7 +46,21 @@ final class Dialect
     /** The quoted, prefixed name of one of our tables, e.g. `trading_grid_outbox`. */
     public function table(string $name): string
     {
-        return $this->quote($this->prefix . $name);
+        [$schema, $table] = $this->qualifiedName($name);
+        return ($schema === null ? '' : $this->quote($schema) . '.') . $this->quote($table);
+    }
+
+    /**
+     * The schema (null for the connection's own) and the prefixed bare name of a table.
+     *
+     * @return array{0: ?string, 1: string}
+     */
+    public function qualifiedName(string $name): array
+    {
+        $dot = strpos($this->prefix, '.');
+        return $dot === false
+            ? [null, $this->prefix . $name]
+            : [substr($this->prefix, 0, $dot), substr($this->prefix, $dot + 1) . $name];
     }
 
     public function quote(string $identifier): string

@@ -206,8 +206,9 @@ final class Schema
      */
     public static function ddl(Dialect $dialect, string $table, array $definition): array
     {
-        $name = $dialect->prefix . $table;
+        [$schema, $name] = $dialect->qualifiedName($table);
         $q = $dialect->quote(...);
+        $qualified = $dialect->table($table);
         $lines = [];
         $serialIsKey = false;
         foreach ($definition['fields'] as $field => $spec) {
@@ -249,10 +250,15 @@ final class Schema
                 // MySQL has no CREATE INDEX IF NOT EXISTS; inside CREATE TABLE it is implied.
                 $lines[] = "INDEX $indexName ($cols)";
             } else {
-                $after[] = "CREATE INDEX IF NOT EXISTS $indexName ON " . $q($name) . " ($cols)";
+                // The index lives in its table's schema: SQLite names the schema on the
+                // index, PostgreSQL on the table.
+                $after[] = $dialect->driver === Dialect::SQLITE
+                    ? 'CREATE INDEX IF NOT EXISTS ' . ($schema === null ? '' : $q($schema) . '.')
+                        . "$indexName ON " . $q($name) . " ($cols)"
+                    : "CREATE INDEX IF NOT EXISTS $indexName ON $qualified ($cols)";
             }
         }
-        $sql = 'CREATE TABLE IF NOT EXISTS ' . $q($name) . " (\n  " . implode(",\n  ", $lines) . "\n)";
+        $sql = "CREATE TABLE IF NOT EXISTS $qualified (\n  " . implode(",\n  ", $lines) . "\n)";
         if ($dialect->driver === Dialect::MYSQL) {
             $sql .= ' ENGINE = InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci';
         }
