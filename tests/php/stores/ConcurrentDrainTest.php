@@ -45,8 +45,14 @@ final class ConcurrentDrainTest extends StoreTestCase
             $key = $i % self::KEYS;
             $seq = intdiv($i, self::KEYS);
             // Alternating ops so successive saves of a key stay separate rows (no coalescing).
-            $outbox->enqueue($seq % 2 ? 'onboarding.step' : 'partner.upsert', ['key' => $key, 'seq' => $seq],
-                "partner:p$key", 'partner', 'user', (string) $key);
+            $outbox->enqueue(
+                $seq % 2 ? 'onboarding.step' : 'partner.upsert',
+                ['key' => $key, 'seq' => $seq],
+                "partner:p$key",
+                'partner',
+                'user',
+                (string) $key
+            );
         }
         $this->pdo->commit();
         $this->assertSame(self::OPS, $outbox->count());
@@ -54,8 +60,11 @@ final class ConcurrentDrainTest extends StoreTestCase
         $record = $this->dir . '/sent.tsv';
         $workers = [];
         for ($w = 1; $w <= self::WORKERS; $w++) {
-            $proc = self::spawn('drain-worker.php', [self::PREFIX, "worker-$w", $record, $this->dir . '/failed', '90'],
-                $pipes);
+            $proc = self::spawn(
+                'drain-worker.php',
+                [self::PREFIX, "worker-$w", $record, $this->dir . '/failed', '90'],
+                $pipes
+            );
             $workers[] = [$proc, $pipes];
         }
         $totals = [];

@@ -54,7 +54,8 @@ final class DialectTest extends StoreTestCase
     {
         $this->expectException(\InvalidArgumentException::class);
         $this->expectExceptionMessage('payload: cannot be encoded as JSON');
-        (new Outbox($this->pdo, self::PREFIX))->enqueue('partner.upsert', ['name' => "bad \xC3"], 'partner:1', 'partner');
+        $outbox = new Outbox($this->pdo, self::PREFIX);
+        $outbox->enqueue('partner.upsert', ['name' => "bad \xC3"], 'partner:1', 'partner');
     }
 
     public function testOnlyAnExceptionRaisingPdoIsAccepted(): void

@@ -36,7 +36,8 @@ final class DrainerSandboxTest extends StoreTestCase
     protected function tearDown(): void
     {
         if (isset($this->sandbox)) {
-            $this->sandbox->admin('POST', '/_sandbox/faults', ['errorRate' => 0, 'rateLimitRate' => 0, 'resetRate' => 0]);
+            $calm = ['errorRate' => 0, 'rateLimitRate' => 0, 'resetRate' => 0];
+            $this->sandbox->admin('POST', '/_sandbox/faults', $calm);
         }
         parent::tearDown();
     }
@@ -72,8 +73,11 @@ final class DrainerSandboxTest extends StoreTestCase
         $this->assertSame(12, $report->sent, json_encode($report->toArray()));
         $this->assertSame(1, $report->dead);
         $this->assertSame(12, $this->sandbox->stats()['applied']['partner.upsert'] ?? null);
-        $this->assertSame(2, $this->sandbox->client()->getPartner('drupal-user-3')['revision'],
-            'the coalesced save sent the latest state');
+        $this->assertSame(
+            2,
+            $this->sandbox->client()->getPartner('drupal-user-3')['revision'],
+            'the coalesced save sent the latest state'
+        );
 
         $link = $this->links->get('user', '7', 'partner');
         $this->assertSame('synced', $link['status']);
@@ -89,9 +93,13 @@ final class DrainerSandboxTest extends StoreTestCase
 
     public function testARowSentAgainAfterACrashIsAbsorbedByTheIdempotencyKey(): void
     {
-        $this->outbox->enqueue('notification.create', ['communityId' => 'logistics-eu', 'kind' => 'notice',
-            'title' => 'Dock 4 closed', 'body' => 'Dock 4 is closed on Friday.'], 'notification:logistics-eu',
-            'notification');
+        $this->outbox->enqueue(
+            'notification.create',
+            ['communityId' => 'logistics-eu', 'kind' => 'notice',
+            'title' => 'Dock 4 closed', 'body' => 'Dock 4 is closed on Friday.'],
+            'notification:logistics-eu',
+            'notification'
+        );
         // A worker sends the row and dies before it can complete it.
         $rows = $this->outbox->claim('crashing', 10, 30);
         $sent = (new ExtensionSender($this->sandbox->client()))->sendBatch(array_map(

@@ -32,8 +32,14 @@ final class DrainerTest extends StoreTestCase
 
     private function enqueuePartner(int $user, int $revision = 1): int
     {
-        return $this->outbox->enqueue('partner.upsert', ['externalId' => "drupal-user-$user", 'revision' => $revision],
-            "partner:drupal-user-$user", 'partner', 'user', (string) $user);
+        return $this->outbox->enqueue(
+            'partner.upsert',
+            ['externalId' => "drupal-user-$user", 'revision' => $revision],
+            "partner:drupal-user-$user",
+            'partner',
+            'user',
+            (string) $user
+        );
     }
 
     public function testSentRowsLeaveTheOutboxAndTheirLinksAreSynced(): void
@@ -77,7 +83,8 @@ final class DrainerTest extends StoreTestCase
     public function testARetryableFailureBacksOffAndMarksTheLinkFailed(): void
     {
         $id = $this->enqueuePartner(1);
-        $sender = new ScriptedSender(static fn (): array => ScriptedSender::error('rate_limited', true, 'slow down', 20.0));
+        $limited = ScriptedSender::error('rate_limited', true, 'slow down', 20.0);
+        $sender = new ScriptedSender(static fn (): array => $limited);
         $report = $this->drainer($sender)->drain('w1');
 
         $this->assertSame([1, 0, 0], [$report->failed, $report->sent, $report->dead]);
@@ -97,8 +104,14 @@ final class DrainerTest extends StoreTestCase
     public function testARejectedOperationIsDeadLetteredAndBlocksOnlyItsKey(): void
     {
         $bad = $this->enqueuePartner(1, 1);
-        $after = $this->outbox->enqueue('partner.delete', ['externalId' => 'drupal-user-1'], 'partner:drupal-user-1',
-            'partner', 'user', '1');
+        $after = $this->outbox->enqueue(
+            'partner.delete',
+            ['externalId' => 'drupal-user-1'],
+            'partner:drupal-user-1',
+            'partner',
+            'user',
+            '1'
+        );
         $this->enqueuePartner(2);
         $sender = new ScriptedSender(static fn (array $op): array => $op['id'] === "outbox-$bad"
             ? ScriptedSender::error('validation', false, 'partnerType: must be one of supplier, ...')
@@ -139,7 +152,8 @@ final class DrainerTest extends StoreTestCase
     public function testBlockedResultsAreReleasedWithoutAnAttempt(): void
     {
         $id = $this->enqueuePartner(1);
-        $sender = new ScriptedSender(static fn (): array => ScriptedSender::error('blocked', true, 'earlier op failed'));
+        $blocked = ScriptedSender::error('blocked', true, 'earlier op failed');
+        $sender = new ScriptedSender(static fn (): array => $blocked);
         $report = $this->drainer($sender)->drain('w1', 5.0);
 
         $this->assertSame(1, $report->released);
@@ -241,8 +255,12 @@ final class DrainerTest extends StoreTestCase
 
     public function testRowsWithoutAnEntityAreSentWithoutALink(): void
     {
-        $this->outbox->enqueue('metrics.portal', ['period' => '2026-11-24', 'figures' => ['contentViews' => 3]],
-            'metrics', 'metrics');
+        $this->outbox->enqueue(
+            'metrics.portal',
+            ['period' => '2026-11-24', 'figures' => ['contentViews' => 3]],
+            'metrics',
+            'metrics'
+        );
         $report = $this->drainer(new ScriptedSender(static fn (): array => ScriptedSender::ok()))->drain('w1');
         $this->assertSame(1, $report->sent);
         $this->assertSame(0, $this->links->count());

@@ -24,8 +24,10 @@ final class InboxTest extends StoreTestCase
         $inbox = $this->inbox();
         $this->assertTrue($inbox->store('evt_1', 'membership.changed', self::event('evt_1'), 'webhook'));
         $this->assertFalse($inbox->store('evt_1', 'membership.changed', self::event('evt_1'), 'pull'));
-        $this->assertTrue($inbox->store('EVT_1', 'membership.changed', self::event('EVT_1'), 'pull'),
-            'event ids are compared exactly');
+        $this->assertTrue(
+            $inbox->store('EVT_1', 'membership.changed', self::event('EVT_1'), 'pull'),
+            'event ids are compared exactly'
+        );
         $this->assertSame(2, $inbox->count());
         $stored = $inbox->get('evt_1');
         $this->assertSame('webhook', $stored['source'], 'the first delivery is the one kept');
@@ -40,8 +42,10 @@ final class InboxTest extends StoreTestCase
         $inbox->store('evt_1', 'membership.changed', self::event('evt_1'), 'webhook');
         $this->pdo->beginTransaction();
         $this->assertFalse($inbox->store('evt_1', 'membership.changed', self::event('evt_1'), 'webhook'));
-        $this->assertTrue($inbox->store('evt_2', 'issue.created', self::event('evt_2'), 'webhook'),
-            'the transaction is still usable after a duplicate (PostgreSQL aborts on errors)');
+        $this->assertTrue(
+            $inbox->store('evt_2', 'issue.created', self::event('evt_2'), 'webhook'),
+            'the transaction is still usable after a duplicate (PostgreSQL aborts on errors)'
+        );
         $this->pdo->commit();
         $this->assertSame(2, $inbox->count());
     }
@@ -78,8 +82,11 @@ final class InboxTest extends StoreTestCase
 
         $inbox->markHandled('evt_3');
         $this->now += 31;
-        $this->assertSame(['evt_1'], array_column($inbox->claim('w3', 1), 'eventId'),
-            'an expired lease is claimed again; handled events are not');
+        $this->assertSame(
+            ['evt_1'],
+            array_column($inbox->claim('w3', 1), 'eventId'),
+            'an expired lease is claimed again; handled events are not'
+        );
         $this->assertSame(['pending' => 2, 'handled' => 1, 'dead' => 0], $inbox->counts());
         $this->assertSame($this->now - 31, $inbox->get('evt_3')['handledAt']);
     }
@@ -115,10 +122,15 @@ final class InboxTest extends StoreTestCase
         $inbox = $this->inbox();
         foreach (range(1, 5) as $i) {
             $this->now += 10;
-            $inbox->store("evt_$i", $i % 2 ? 'issue.created' : 'document.accepted', self::event("evt_$i"),
-                $i < 3 ? 'webhook' : 'pull');
+            $inbox->store(
+                "evt_$i",
+                $i % 2 ? 'issue.created' : 'document.accepted',
+                self::event("evt_$i"),
+                $i < 3 ? 'webhook' : 'pull'
+            );
         }
-        $this->assertSame(['evt_5', 'evt_3', 'evt_1'], array_column($inbox->list(['type' => 'issue.created']), 'eventId'));
+        $created = $inbox->list(['type' => 'issue.created']);
+        $this->assertSame(['evt_5', 'evt_3', 'evt_1'], array_column($created, 'eventId'));
         $this->assertSame(['evt_2', 'evt_1'], array_column($inbox->list(['source' => 'webhook']), 'eventId'));
         $this->assertSame(['evt_4'], array_column($inbox->list([], 1, 1), 'eventId'));
         $inbox->markHandled('evt_1');

@@ -63,12 +63,19 @@ final class LinkStoreTest extends StoreTestCase
         $links = $this->links();
         foreach (range(1, 7) as $i) {
             $this->now += 1;
-            $links->record('node', (string) $i, 'document', $i % 3 === 0 ? 'dead' : 'synced', "D$i",
-                $i % 3 === 0 ? 'validation: bad' : null);
+            $links->record(
+                'node',
+                (string) $i,
+                'document',
+                $i % 3 === 0 ? 'dead' : 'synced',
+                "D$i",
+                $i % 3 === 0 ? 'validation: bad' : null
+            );
         }
         $this->assertSame(2, $links->count(['status' => 'dead']));
         $this->assertSame(['6', '3'], array_column($links->list(['status' => 'dead'], 10, 0), 'entityId'));
-        $this->assertSame(['7', '5'], array_column($links->list(['flow' => 'document', 'status' => 'synced'], 2, 0), 'entityId'));
+        $synced = $links->list(['flow' => 'document', 'status' => 'synced'], 2, 0);
+        $this->assertSame(['7', '5'], array_column($synced, 'entityId'));
         $this->assertSame(['4', '2'], array_column($links->list(['status' => 'synced'], 2, 2), 'entityId'));
         $this->assertSame(5, $links->counts()['synced']);
         $this->assertSame(1, $links->delete('node', '7'));

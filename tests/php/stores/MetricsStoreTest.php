@@ -21,8 +21,10 @@ final class MetricsStoreTest extends StoreTestCase
         $metrics->add('contentViews', 4, 'suppliers-global', '2026-11-24');
         $metrics->add('contentViews', 1, 'logistics-eu', '2026-11-25');
         $this->assertSame(3.5, $metrics->value('contentViews', 'logistics-eu', '2026-11-24'));
-        $this->assertSame(['logistics-eu' => 3.5, 'suppliers-global' => 4.0],
-            $metrics->breakdown('contentViews', '2026-11-24'));
+        $this->assertSame(
+            ['logistics-eu' => 3.5, 'suppliers-global' => 4.0],
+            $metrics->breakdown('contentViews', '2026-11-24')
+        );
         $this->assertNull($metrics->value('contentViews', '', '2026-11-24'));
     }
 

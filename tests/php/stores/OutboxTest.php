@@ -13,8 +13,8 @@ final class OutboxTest extends StoreTestCase
 
     private function outbox(int $maxAttempts = 10, int $baseDelay = 2, int $maxDelay = 3600): Outbox
     {
-        return new Outbox($this->pdo, self::PREFIX, $this->clock(), $maxAttempts, $baseDelay, $maxDelay,
-            fn (): float => $this->random);
+        $random = fn (): float => $this->random;
+        return new Outbox($this->pdo, self::PREFIX, $this->clock(), $maxAttempts, $baseDelay, $maxDelay, $random);
     }
 
     private function partner(int $user, int $revision = 1): array
@@ -31,8 +31,12 @@ final class OutboxTest extends StoreTestCase
     public function testEnqueueNamesTheEmptyArgument(): void
     {
         $outbox = $this->outbox();
-        foreach ([['', 'k', 'f', 'op'], ['partner.upsert', '', 'f', 'orderingKey'], ['partner.upsert', 'k', '', 'flow']]
-            as [$op, $key, $flow, $name]) {
+        $cases = [
+            ['', 'k', 'f', 'op'],
+            ['partner.upsert', '', 'f', 'orderingKey'],
+            ['partner.upsert', 'k', '', 'flow'],
+        ];
+        foreach ($cases as [$op, $key, $flow, $name]) {
             try {
                 $outbox->enqueue($op, [], $key, $flow);
                 $this->fail("empty $name was accepted");
@@ -46,8 +50,8 @@ final class OutboxTest extends StoreTestCase
     public function testEnqueueWritesOneRowWithItsPayload(): void
     {
         $outbox = $this->outbox();
-        $id = $outbox->enqueue('partner.upsert', $this->partner(1) + ['ratio' => 1.0, 'name' => 'Zoë/Ltd'],
-            'partner:drupal-user-1', 'partner', 'user', '1');
+        $payload = $this->partner(1) + ['ratio' => 1.0, 'name' => 'Zoë/Ltd'];
+        $id = $outbox->enqueue('partner.upsert', $payload, 'partner:drupal-user-1', 'partner', 'user', '1');
         $row = $outbox->get($id);
         $this->assertNotNull($row);
         $this->assertSame('partner.upsert', $row['op']);
@@ -63,10 +67,11 @@ final class OutboxTest extends StoreTestCase
     public function testSuccessiveSavesOfAnEntityCoalesceIntoItsPendingRow(): void
     {
         $outbox = $this->outbox();
-        $first = $outbox->enqueue('partner.upsert', $this->partner(1, 1), 'partner:drupal-user-1', 'partner', 'user', '1');
+        $key = 'partner:drupal-user-1';
+        $first = $outbox->enqueue('partner.upsert', $this->partner(1, 1), $key, 'partner', 'user', '1');
         $this->now += 5;
-        $second = $outbox->enqueue('partner.upsert', $this->partner(1, 2), 'partner:drupal-user-1', 'partner', 'user', '1');
-        $third = $outbox->enqueue('partner.upsert', $this->partner(1, 2), 'partner:drupal-user-1', 'partner', 'user', '1');
+        $second = $outbox->enqueue('partner.upsert', $this->partner(1, 2), $key, 'partner', 'user', '1');
+        $third = $outbox->enqueue('partner.upsert', $this->partner(1, 2), $key, 'partner', 'user', '1');
 
         $this->assertSame($first, $second);
         $this->assertSame($first, $third, 'an identical save coalesces too');
@@ -86,7 +91,8 @@ final class OutboxTest extends StoreTestCase
         $this->assertSame('pending', $outbox->fail($row, 'transport', 'reset', true));
         $this->assertSame(1, $outbox->get($id)['attempts']);
 
-        $this->assertSame($id, $outbox->enqueue('partner.upsert', $this->partner(1, 2), 'partner:drupal-user-1', 'partner'));
+        $again = $outbox->enqueue('partner.upsert', $this->partner(1, 2), 'partner:drupal-user-1', 'partner');
+        $this->assertSame($id, $again);
         $row = $outbox->get($id);
         $this->assertSame(0, $row['attempts']);
         $this->assertNull($row['lastError']);
@@ -124,15 +130,16 @@ final class OutboxTest extends StoreTestCase
         $outbox = $this->outbox();
         $ids = [];
         foreach (['first', 'second', 'third'] as $body) {
-            $ids[] = $outbox->enqueue('issue.comment', ['issueId' => 'TI1', 'author' => 'Desk', 'body' => $body], 'issue:TI1', 'issue');
-            $ids[] = $outbox->enqueue('notification.create', ['communityId' => 'c', 'kind' => 'notice', 'title' => $body,
-                'body' => $body], 'notification:c', 'notification');
-            $ids[] = $outbox->enqueue('onboarding.step', ['externalId' => 'u1', 'stepId' => $body, 'status' => 'completed'],
-                'partner:u1', 'onboarding');
+            $comment = ['issueId' => 'TI1', 'author' => 'Desk', 'body' => $body];
+            $ids[] = $outbox->enqueue('issue.comment', $comment, 'issue:TI1', 'issue');
+            $notice = ['communityId' => 'c', 'kind' => 'notice', 'title' => $body, 'body' => $body];
+            $ids[] = $outbox->enqueue('notification.create', $notice, 'notification:c', 'notification');
+            $step = ['externalId' => 'u1', 'stepId' => $body, 'status' => 'completed'];
+            $ids[] = $outbox->enqueue('onboarding.step', $step, 'partner:u1', 'onboarding');
         }
         $this->assertCount(9, array_unique($ids), 'every comment, notification and step is its own row');
-        $bodies = array_map(static fn (array $r): string => $r['payload']['body'],
-            $outbox->list(['op' => 'issue.comment'], 10));
+        $comments = $outbox->list(['op' => 'issue.comment'], 10);
+        $bodies = array_map(static fn (array $r): string => $r['payload']['body'], $comments);
         sort($bodies);
         $this->assertSame(['first', 'second', 'third'], $bodies);
     }
@@ -222,8 +229,11 @@ final class OutboxTest extends StoreTestCase
         [$again] = $outbox->claim('w2', 10, 60);
         $this->assertSame($id, $again->id);
         $this->assertNotSame($crashed->leaseToken, $again->leaseToken);
-        $this->assertSame($crashed->idempotencyKey(), $again->idempotencyKey(),
-            'a re-send after a crash carries the same idempotency key');
+        $this->assertSame(
+            $crashed->idempotencyKey(),
+            $again->idempotencyKey(),
+            'a re-send after a crash carries the same idempotency key',
+        );
     }
 
     public function testALateWorkerWithAStaleLeaseCannotSettleTheRow(): void
@@ -368,8 +378,8 @@ final class OutboxTest extends StoreTestCase
     {
         $outbox = $this->outbox();
         foreach (range(1, 6) as $i) {
-            $outbox->enqueue($i % 2 ? 'partner.upsert' : 'issue.create', ['n' => $i], "key:$i",
-                $i % 2 ? 'partner' : 'issue', $i % 2 ? 'user' : 'node', (string) $i);
+            [$op, $flow, $type] = $i % 2 ? ['partner.upsert', 'partner', 'user'] : ['issue.create', 'issue', 'node'];
+            $outbox->enqueue($op, ['n' => $i], "key:$i", $flow, $type, (string) $i);
         }
         foreach ($outbox->claim('w', 10) as $row) {
             $outbox->fail($row, $row->flow === 'partner' ? 'auth' : 'validation', 'no', false);
@@ -453,8 +463,11 @@ final class OutboxTest extends StoreTestCase
         $outbox->enqueue('partner.upsert', $this->partner(1, 2), 'partner:1', 'partner');
         [$coalesced] = $outbox->claim('w', 1);
         $this->assertSame($row->id, $coalesced->id);
-        $this->assertNotSame($row->idempotencyKey(), $coalesced->idempotencyKey(),
-            'a changed body must not reuse the key (the server would answer idempotency-mismatch)');
+        $this->assertNotSame(
+            $row->idempotencyKey(),
+            $coalesced->idempotencyKey(),
+            'a changed body must not reuse the key (the server would answer idempotency-mismatch)',
+        );
     }
 
     public function testTwoConnectionsNeverClaimTheSameRow(): void

@@ -38,8 +38,14 @@ final class RecordingSender implements SenderInterface
                 $results[$key] = ['id' => $op['id'], 'ok' => true, 'status' => 200, 'attempts' => 1,
                     'result' => ['partnerId' => 'GC' . $op['payload']['key']], 'error' => null];
             }
-            $lines .= sprintf("%s\t%s\t%s\t%d\t%s\n", $fail ? 'fail' : 'ok', $op['id'], $op['orderingKey'],
-                $op['payload']['seq'], $this->worker);
+            $lines .= sprintf(
+                "%s\t%s\t%s\t%d\t%s\n",
+                $fail ? 'fail' : 'ok',
+                $op['id'],
+                $op['orderingKey'],
+                $op['payload']['seq'],
+                $this->worker
+            );
         }
         $fh = fopen($this->file, 'a');
         if ($fh === false || !flock($fh, LOCK_EX)) {

@@ -33,8 +33,10 @@ final class SchemaTest extends TestCase
         $driver = $this->pdo->getAttribute(\PDO::ATTR_DRIVER_NAME);
         $sql = match ($driver) {
             'sqlite' => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-            'mysql' => 'SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?',
-            default => 'SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?',
+            'mysql' => 'SELECT COUNT(*) FROM information_schema.tables'
+                . ' WHERE table_schema = DATABASE() AND table_name = ?',
+            default => 'SELECT COUNT(*) FROM information_schema.tables'
+                . ' WHERE table_schema = current_schema() AND table_name = ?',
         };
         $stmt = $this->pdo->prepare($sql);
         $stmt->execute([$name]);
@@ -57,8 +59,11 @@ final class SchemaTest extends TestCase
                     $this->assertIsInt($spec['length'], "$table.$field");
                 }
             }
-            $keyed = array_merge($definition['primary key'], ...array_values($definition['unique keys'] ?? []),
-                ...array_values($definition['indexes'] ?? []));
+            $keyed = array_merge(
+                $definition['primary key'],
+                ...array_values($definition['unique keys'] ?? []),
+                ...array_values($definition['indexes'] ?? [])
+            );
             foreach ($keyed as $column) {
                 $this->assertArrayHasKey($column, $definition['fields'], "$table key column $column");
             }
@@ -121,7 +126,8 @@ final class SchemaTest extends TestCase
                 Schema::install($this->pdo, $prefix);
                 $outbox = new Outbox($this->pdo, $prefix);
                 $outbox->enqueue('partner.upsert', ['v' => 1], 'partner:x', 'partner', 'user', '1');
-                $this->assertSame(1, $outbox->enqueue('partner.upsert', ['v' => 2], 'partner:x', 'partner', 'user', '1'));
+                $coalesced = $outbox->enqueue('partner.upsert', ['v' => 2], 'partner:x', 'partner', 'user', '1');
+                $this->assertSame(1, $coalesced);
                 [$row] = $outbox->claim('w', 10);
                 $this->assertTrue($outbox->complete($row));
                 $inbox = new Inbox($this->pdo, $prefix);
@@ -140,8 +146,10 @@ final class SchemaTest extends TestCase
                 $metrics->add('views', 2, '', '2026-11-24');
                 $this->assertSame(['views' => 3.0], $metrics->totals('2026-11-24'));
                 if ($driver !== 'mysql') {
-                    $this->assertFalse($this->tableExists(substr($prefix, strlen("$schema.")) . 'trading_grid_outbox'),
-                        'nothing was created outside the schema');
+                    $this->assertFalse(
+                        $this->tableExists(substr($prefix, strlen("$schema.")) . 'trading_grid_outbox'),
+                        'nothing was created outside the schema'
+                    );
                 }
             } finally {
                 Schema::uninstall($this->pdo, $prefix);

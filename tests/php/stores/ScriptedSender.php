@@ -26,8 +26,12 @@ final class ScriptedSender implements SenderInterface
         return ['ok' => true, 'status' => 200, 'result' => $result, 'error' => null];
     }
 
-    public static function error(string $class, bool $retryable, string $message = 'failed', ?float $retryAfter = null): array
-    {
+    public static function error(
+        string $class,
+        bool $retryable,
+        string $message = 'failed',
+        ?float $retryAfter = null,
+    ): array {
         return ['ok' => false, 'status' => 0, 'result' => null, 'error' => [
             'class' => $class, 'retryable' => $retryable, 'retryAfter' => $retryAfter, 'message' => $message,
         ]];

@@ -93,8 +93,13 @@ abstract class StoreTestCase extends TestCase
     {
         // Children need no extension: they drain through a recording fake sender.
         $cmd = array_merge([PHP_BINARY, __DIR__ . '/' . $script], $args);
-        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes,
-            null, TestDatabase::childEnv());
+        $proc = proc_open(
+            $cmd,
+            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
+            $pipes,
+            null,
+            TestDatabase::childEnv()
+        );
         if (!is_resource($proc)) {
             throw new \RuntimeException("cannot start $script");
         }

@@ -18,12 +18,16 @@ require __DIR__ . '/bootstrap.php';
 $pdo = TestDatabase::connect();
 // No backoff: a failed op is due again at once, so retries happen within the test.
 $outbox = new Outbox($pdo, $prefix, null, 10, 0, 0);
-$drainer = new Drainer($outbox, new RecordingSender($record, $worker, $failDir), new LinkStore($pdo, $prefix),
+$drainer = new Drainer(
+    $outbox,
+    new RecordingSender($record, $worker, $failDir),
+    new LinkStore($pdo, $prefix),
     static function (string $level, string $message, array $context): void {
         if ($level === 'error') {
             fwrite(STDERR, strtr($message, array_map('strval', array_filter($context, 'is_scalar'))) . "\n");
         }
-    });
+    }
+);
 
 $totals = ['sent' => 0, 'failed' => 0, 'dead' => 0, 'released' => 0, 'stale' => 0, 'batches' => 0];
 $deadline = microtime(true) + (float) $seconds;

@@ -129,7 +129,9 @@ final class Drainer
             $status = in_array($row->op, self::WITHDRAWING_OPS, true) ? LinkStore::WITHDRAWN : LinkStore::SYNCED;
             $completed = $this->settleWithLink(
                 fn (): bool => $this->outbox->complete($row, $result),
-                fn (): null => $this->link($row, $status, self::remoteId($answer), null),
+                function () use ($row, $status, $answer): void {
+                    $this->link($row, $status, self::remoteId($answer), null);
+                },
             );
             $n[$completed ? 'sent' : 'stale']++;
             return true;
@@ -164,9 +166,13 @@ final class Drainer
                 $state = $this->outbox->fail($row, $class, $message, $retryable, $retryAfter);
                 return $state !== Outbox::STALE;
             },
-            function () use ($row, $class, $message, &$state): null {
-                return $this->link($row, $state === Outbox::DEAD ? LinkStore::DEAD : LinkStore::FAILED, null,
-                    "$class: $message");
+            function () use ($row, $class, $message, &$state): void {
+                $this->link(
+                    $row,
+                    $state === Outbox::DEAD ? LinkStore::DEAD : LinkStore::FAILED,
+                    null,
+                    "$class: $message"
+                );
             },
         );
         if ($state === Outbox::STALE) {
@@ -191,7 +197,7 @@ final class Drainer
      * lease (the idempotency key absorbs the repeat).
      *
      * @param \Closure(): bool $settle
-     * @param \Closure(): null $link
+     * @param \Closure(): void $link
      */
     private function settleWithLink(\Closure $settle, \Closure $link): bool
     {
@@ -205,12 +211,11 @@ final class Drainer
         return $this->links === null ? $work() : $this->outbox->transaction($work);
     }
 
-    private function link(OutboxRow $row, string $status, ?string $remoteId, ?string $error): null
+    private function link(OutboxRow $row, string $status, ?string $remoteId, ?string $error): void
     {
         if ($this->links !== null && $row->entityType !== null && $row->entityId !== null) {
             $this->links->record($row->entityType, $row->entityId, $row->flow, $status, $remoteId, $error, $row->op);
         }
-        return null;
     }
 
     /** @param array<mixed> $answer */

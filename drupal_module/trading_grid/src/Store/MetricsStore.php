@@ -75,10 +75,11 @@ final class MetricsStore
     public function totals(string $period): array
     {
         $totals = [];
-        foreach ($this->db->fetchAll(
+        $rows = $this->db->fetchAll(
             "SELECT name, SUM(amount) AS total FROM $this->t WHERE period = :p GROUP BY name ORDER BY name",
             [':p' => $period],
-        ) as $r) {
+        );
+        foreach ($rows as $r) {
             $totals[(string) $r['name']] = (float) $r['total'];
         }
         return $totals;
@@ -92,10 +93,11 @@ final class MetricsStore
     public function breakdown(string $name, string $period): array
     {
         $out = [];
-        foreach ($this->db->fetchAll(
+        $rows = $this->db->fetchAll(
             "SELECT dimension, amount FROM $this->t WHERE name = :n AND period = :p ORDER BY dimension",
             [':n' => $name, ':p' => $period],
-        ) as $r) {
+        );
+        foreach ($rows as $r) {
             $out[(string) $r['dimension']] = (float) $r['amount'];
         }
         return $out;

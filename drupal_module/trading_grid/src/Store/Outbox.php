@@ -107,9 +107,11 @@ final class Outbox
                 . Dialect::limit(1),
             [':k' => $orderingKey],
         );
-        if ($newest !== null && $newest['op'] === $op && in_array($op, self::COALESCING_OPS, true)
+        if (
+            $newest !== null && $newest['op'] === $op && in_array($op, self::COALESCING_OPS, true)
             && $newest['state'] === self::PENDING
-            && $newest['lease_token'] === null) {
+            && $newest['lease_token'] === null
+        ) {
             // Guarded by the state we just read: if a worker claimed the row meanwhile, this
             // matches nothing and a new row goes after it. coalesced+1 makes the row change
             // even when the payload is the same, so the count is right with or without
