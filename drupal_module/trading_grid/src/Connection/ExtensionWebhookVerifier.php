@@ -36,7 +36,7 @@ final class ExtensionWebhookVerifier implements WebhookVerifierInterface {
       // A signature problem is an authentication failure; a body problem is a bad
       // request. The extension's messages name the problem without any secret.
       $message = $e->getMessage();
-      $status = preg_match('/json|body|event/i', $message) && !preg_match('/signature|timestamp|header/i', $message) ? 400 : 401;
+      $status = str_contains($message, 'body is malformed') ? 400 : 401;
       throw new WebhookRejectedException($message, $status);
     }
     return array_values(array_filter(is_array($events) ? $events : [], 'is_array'));

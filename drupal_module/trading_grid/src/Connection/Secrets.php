@@ -20,16 +20,27 @@ final class Secrets {
   public const CLIENT = 'client_secret';
   public const WEBHOOK = 'webhook_secret';
 
-  public function __construct(
-    private readonly Settings $settings,
-    private readonly ConfigFactoryInterface $configFactory,
-  ) {}
+  public function __construct(private readonly ConfigFactoryInterface $configFactory) {}
+
+  /**
+   * The $settings['trading_grid'] array of settings.php.
+   *
+   * Read from the current Settings instance each time (not an injected copy), so a
+   * changed settings.php, or a test's setSetting(), is seen at once.
+   *
+   * @return array<string, mixed>
+   *   The module's settings.
+   */
+  private function settings(): array {
+    $settings = Settings::get('trading_grid', []);
+    return is_array($settings) ? $settings : [];
+  }
 
   /**
    * The secret, or NULL when neither settings.php nor the environment has it.
    */
   public function get(string $name): ?string {
-    $value = $this->settings->get('trading_grid', [])[$name] ?? NULL;
+    $value = $this->settings()[$name] ?? NULL;
     if (is_string($value) && $value !== '') {
       return $value;
     }
@@ -50,7 +61,7 @@ final class Secrets {
    *   'settings', 'environment' or 'missing'.
    */
   public function source(string $name): string {
-    $value = $this->settings->get('trading_grid', [])[$name] ?? NULL;
+    $value = $this->settings()[$name] ?? NULL;
     if (is_string($value) && $value !== '') {
       return 'settings';
     }

@@ -1,0 +1,64 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\trading_grid_test;
+
+use Drupal\Core\State\StateInterface;
+use Drupal\trading_grid\Connection\NetworkInterface;
+
+/**
+ * A network whose feed, articles and figures come from state.
+ */
+final class ScriptedNetwork implements NetworkInterface {
+
+  public const EVENTS = 'trading_grid_test.events';
+
+  public const ARTICLES = 'trading_grid_test.articles';
+
+  public const METRICS = 'trading_grid_test.metrics';
+
+  public const PARTNERS = 'trading_grid_test.partners';
+
+  public function __construct(private readonly StateInterface $state) {}
+
+  /**
+   * {@inheritdoc}
+   */
+  public function events(?string $after, int $limit): array {
+    $events = array_values($this->state->get(self::EVENTS, []));
+    $start = $after === NULL ? 0 : (int) $after;
+    $page = array_slice($events, $start, $limit);
+    $next = $start + count($page);
+    return ['events' => $page, 'nextCursor' => (string) $next, 'hasMore' => $next < count($events)];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function knowledge(string $articleId): ?array {
+    return $this->state->get(self::ARTICLES, [])[$articleId] ?? NULL;
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function metrics(): array {
+    return $this->state->get(self::METRICS, []);
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function partners(?string $after, int $limit): array {
+    return ['items' => $this->state->get(self::PARTNERS, []), 'nextCursor' => NULL, 'hasMore' => FALSE];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function ping(): array {
+    return ['ok' => TRUE, 'latencyMs' => 1.0, 'tenant' => 'TEST'];
+  }
+
+}
