@@ -6,7 +6,7 @@ EXT_DEBUG := $(CURDIR)/target/debug/libtrading_grid.so
 EXT_RELEASE := $(CURDIR)/target/release/libtrading_grid.so
 PHP_EXT := $(PHP) -d extension=$(EXT_DEBUG)
 
-.PHONY: deps build build-release test test-rust test-php test-stores lint-module stubs demo install bench fmt clippy
+.PHONY: deps build build-release test chaos test-rust test-php test-stores lint-module stubs demo install bench fmt clippy
 
 deps:
 	@bash scripts/install-deps.sh
@@ -24,6 +24,12 @@ test: build
 	TG_EXTENSION=$(EXT_DEBUG) $(PHP_EXT) /usr/bin/phpunit -c tests/php/phpunit.xml
 	@if [ -x tests/scripts/store-tests.sh ]; then bash tests/scripts/store-tests.sh; fi
 	@if [ -x tests/scripts/lint-module.sh ]; then bash tests/scripts/lint-module.sh; fi
+	bash tests/scripts/chaos.sh --short
+
+## The reliability suite: chaos, crashes, outage, webhook abuse, hostile input, security,
+## fuzzing. Rewrites RELIABILITY.md with the figures.
+chaos: build
+	bash tests/scripts/chaos.sh
 
 ## Regenerates trading_grid.stubs.php from the built extension.
 stubs: build
