@@ -124,6 +124,8 @@ final class RaiseIssueForm extends FormBase {
    */
   public function submitForm(array &$form, FormStateInterface $form_state): void {
     $value = static fn (string $key): string => trim((string) $form_state->getValue($key));
+    // A managed_file element's value is the list of uploaded file ids.
+    $fids = array_values(array_filter(array_map('intval', array_filter((array) $form_state->getValue('attachments', []), 'is_scalar'))));
     $issue = $this->entityTypeManager->getStorage('node')->create([
       'type' => 'trading_grid_issue',
       'title' => $value('title'),
@@ -137,7 +139,7 @@ final class RaiseIssueForm extends FormBase {
       'field_tg_shipment_number' => $value('shipment'),
       'field_tg_description' => $value('description'),
       'field_tg_organisation' => $this->partners->organisation($this->currentUser()),
-      'field_tg_attachments' => array_map(static fn ($fid): array => ['target_id' => (int) $fid], array_values((array) $form_state->getValue('attachments', []))),
+      'field_tg_attachments' => array_map(static fn (int $fid): array => ['target_id' => $fid], $fids),
     ]);
     $issue->save();
     $this->messenger()->addStatus($this->t('Your trading issue was raised; it is on its way to Trading Grid.'));
