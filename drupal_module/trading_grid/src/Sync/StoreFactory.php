@@ -47,9 +47,8 @@ final class StoreFactory {
    * Turns Drupal's prefix into the stores' prefix.
    *
    * Drupal's SQLite driver keeps a prefixed site (every test site among them) in an
-   * attached database and gives the prefix as "schema."; the PostgreSQL driver may do
-   * the same with a schema. The stores accept a schema-qualified prefix as long as
-   * each part is a plain identifier.
+   * attached database and gives the prefix as "schema."; the stores accept such a
+   * schema-qualified prefix as long as each part is a plain identifier.
    */
   public static function storePrefix(string $drupalPrefix, string $databaseType): string {
     if ($drupalPrefix !== '' && !preg_match('/^[A-Za-z0-9_]+\.?[A-Za-z0-9_]*$/', $drupalPrefix)) {
@@ -87,7 +86,7 @@ final class StoreFactory {
   }
 
   /**
-   * Builds a store; copes with stores that take only unqualified prefixes.
+   * Builds a store on the site's PDO and prefix.
    *
    * @template T of object
    * @param class-string<T> $class
@@ -97,24 +96,7 @@ final class StoreFactory {
    *   The store.
    */
   private function make(string $class): object {
-    $prefix = $this->prefix();
-    try {
-      return new $class($this->pdo(), $prefix);
-    }
-    catch (\InvalidArgumentException $e) {
-      if (!str_ends_with($prefix, '.') || $this->database->databaseType() !== 'sqlite') {
-        throw $e;
-      }
-    }
-    // SQLite finds an unqualified table in main, temp, then the attached databases:
-    // with the tables in the attached one only, the bare names reach them. Refuse when
-    // main has them too, rather than write to the wrong site.
-    $pdo = $this->pdo();
-    $clash = $pdo->query("SELECT COUNT(*) FROM main.sqlite_master WHERE type = 'table' AND name LIKE 'trading\_grid\_%' ESCAPE '\'")->fetchColumn();
-    if ((int) $clash > 0) {
-      throw new \LogicException(sprintf('The Trading Grid tables exist both in the main SQLite database and in the prefixed one "%s"; the stores cannot tell them apart.', $prefix));
-    }
-    return new $class($pdo, '');
+    return new $class($this->pdo(), $this->prefix());
   }
 
 }

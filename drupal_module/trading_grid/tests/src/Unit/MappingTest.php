@@ -40,6 +40,24 @@ final class MappingTest extends UnitTestCase {
   }
 
   /**
+   * An account's values.
+   *
+   * @return array<string, mixed>
+   *   Values as EntityValues gives them.
+   */
+  private function values(): array {
+    return [
+      'tg_external_id' => 'drupal-user-42',
+      'field_company' => '  Acme Freight ',
+      'field_type' => 'Carrier',
+      'field_country' => NULL,
+      'mail' => ' Ops@Acme.Example ',
+      'created' => 1764000000,
+      'changed' => '1764000100',
+    ];
+  }
+
+  /**
    * The stored transforms become the Mapper's.
    */
   public function testMapperSpecFormat(): void {
@@ -56,15 +74,7 @@ final class MappingTest extends UnitTestCase {
    * Without the extension the spec is applied in PHP the same way.
    */
   public function testProjectionAppliesTransformsDefaultsAndPaths(): void {
-    $payload = PayloadBuilder::project($this->mapping()->mapperSpec(), [
-      'tg_external_id' => 'drupal-user-42',
-      'field_company' => '  Acme Freight ',
-      'field_type' => 'Carrier',
-      'field_country' => NULL,
-      'mail' => ' Ops@Acme.Example ',
-      'created' => 1764000000,
-      'changed' => '1764000100',
-    ]);
+    $payload = PayloadBuilder::project($this->mapping()->mapperSpec(), $this->values());
     $this->assertSame([
       'externalId' => 'drupal-user-42',
       'companyName' => 'Acme Freight',
@@ -83,15 +93,7 @@ final class MappingTest extends UnitTestCase {
     if (!class_exists('\TradingGrid\Mapper')) {
       $this->markTestSkipped('Needs the trading_grid PHP extension.');
     }
-    $values = [
-      'tg_external_id' => 'drupal-user-42',
-      'field_company' => '  Acme Freight ',
-      'field_type' => 'Carrier',
-      'field_country' => NULL,
-      'mail' => ' Ops@Acme.Example ',
-      'created' => 1764000000,
-      'changed' => '1764000100',
-    ];
+    $values = $this->values();
     $spec = $this->mapping()->mapperSpec();
     unset($spec['attributes.since']);
     $fromExtension = (new \TradingGrid\Mapper('partner.upsert', $spec))->apply($values);
