@@ -28,6 +28,7 @@ final class NotificationHandler implements EventHandlerInterface {
       'notification.dispute_overdue',
       'notification.document_awaiting_approval',
       'notification.partner_response',
+      'notification.posted',
     ];
   }
 
@@ -53,6 +54,10 @@ final class NotificationHandler implements EventHandlerInterface {
           $message .= sprintf(' (%s)', $issue->label());
         }
         $this->notifier->notify($this->organisation($issue) ?: $this->notifier->staff(), 'Your trading partner answered', $message, $key);
+        break;
+
+      case 'notification.posted':
+        // A notice this portal posted, echoed by the network: already known here.
         break;
 
       case 'notification.document_awaiting_approval':

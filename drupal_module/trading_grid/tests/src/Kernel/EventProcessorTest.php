@@ -44,6 +44,24 @@ final class EventProcessorTest extends TradingGridKernelTestBase {
   }
 
   /**
+   * Every event type of the contract has a handler of its flow.
+   */
+  public function testEveryContractEventTypeHasAHandler(): void {
+    $contract = [
+      'partner.created', 'partner.updated', 'partner.deleted', 'membership.changed',
+      'access_request.created', 'access_request.changed',
+      'issue.created', 'issue.comment_added', 'issue.status_changed',
+      'document.published', 'document.superseded', 'document.retracted', 'document.accepted',
+      'onboarding.training_completed', 'onboarding.acknowledged', 'onboarding.step_recorded',
+      'catalog.published', 'catalog.withdrawn',
+      'knowledge.published', 'announcement.published',
+      'notification.dispute_overdue', 'notification.document_awaiting_approval', 'notification.partner_response', 'notification.posted',
+    ];
+    $handled = $this->container->get('trading_grid.event_processor')->handledTypes();
+    $this->assertSame([], array_values(array_diff($contract, $handled)));
+  }
+
+  /**
    * The same event id is stored once.
    */
   public function testInboxStoresAnEventOnce(): void {
