@@ -6,8 +6,8 @@ namespace Drupal\trading_grid\Controller;
 
 use Drupal\Core\Config\ConfigFactoryInterface;
 use Drupal\Core\DependencyInjection\ContainerInjectionInterface;
-use Drupal\trading_grid\Connection\WebhookRejectedException;
 use Drupal\trading_grid\Connection\WebhookVerifierInterface;
+use Drupal\trading_grid\Inbound\WebhookIntake;
 use Drupal\trading_grid\Store\Inbox;
 use Drupal\trading_grid\Sync\RequestActivity;
 use Psr\Log\LoggerInterface;
@@ -46,49 +46,19 @@ final class WebhookController implements ContainerInjectionInterface {
   }
 
   /**
-   * Receives one delivery.
+   * Receives one delivery: the checks and the storing live in WebhookIntake.
    */
   public function receive(Request $request): Response {
-    $max = (int) ($this->configFactory->get('trading_grid.settings')->get('webhook_max_bytes') ?: 1048576);
-    if ((int) $request->headers->get('Content-Length', '0') > $max) {
-      return self::plain(413, "The body is larger than $max bytes.");
+    $max = (int) ($this->configFactory->get('trading_grid.settings')->get('webhook_max_bytes') ?: WebhookIntake::DEFAULT_MAX_BYTES);
+    $intake = new WebhookIntake($this->verifier, $this->inbox, $max);
+    $answer = $intake->receive($request->getContent(), $request->headers->all());
+    if ($answer['status'] !== 200) {
+      $this->logger->warning('Trading Grid webhook refused (@status): @reason', ['@status' => $answer['status'], '@reason' => $answer['message']]);
     }
-    $type = strtolower((string) $request->headers->get('Content-Type', ''));
-    if (!preg_match('#^application/([a-z0-9.+-]+\+)?json\s*(;|$)#', $type)) {
-      return self::plain(415, 'Send the events as application/json.');
+    if ($answer['stored'] > 0) {
+      $this->activity->received($answer['stored']);
     }
-    $body = $request->getContent();
-    if (strlen($body) > $max) {
-      return self::plain(413, "The body is larger than $max bytes.");
-    }
-    if (trim($body) === '') {
-      return self::plain(400, 'The body is empty.');
-    }
-    try {
-      $events = $this->verifier->verify($body, $request->headers->all());
-    }
-    catch (WebhookRejectedException $e) {
-      $this->logger->warning('Trading Grid webhook refused (@status): @reason', ['@status' => $e->status(), '@reason' => $e->getMessage()]);
-      return self::plain($e->status(), $e->getMessage());
-    }
-    $new = 0;
-    foreach ($events as $event) {
-      if (!is_scalar($event['id'] ?? NULL) || !is_string($event['type'] ?? NULL)) {
-        return self::plain(400, 'Every event needs an id and a type.');
-      }
-      try {
-        if ($this->inbox->store((string) $event['id'], $event['type'], $event, 'webhook')) {
-          $new++;
-        }
-      }
-      catch (\InvalidArgumentException $e) {
-        return self::plain(400, 'An event could not be stored: ' . $e->getMessage());
-      }
-    }
-    if ($new > 0) {
-      $this->activity->received($new);
-    }
-    return self::plain(200, sprintf('Stored %d new of %d events.', $new, count($events)));
+    return self::plain($answer['status'], $answer['message']);
   }
 
   /**
