@@ -16,7 +16,9 @@ use Symfony\Component\DependencyInjection\ContainerInterface;
  */
 final class BulkReplayForm extends ConfirmFormBase {
 
-  public function __construct(private readonly Outbox $outbox) {}
+  // Protected, not private readonly: a cached form gets its services back through
+  // DependencySerializationTrait, which only sees and writes such properties.
+  public function __construct(protected Outbox $outbox) {}
 
   /**
    * {@inheritdoc}

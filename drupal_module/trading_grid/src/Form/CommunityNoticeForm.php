@@ -17,9 +17,12 @@ use Symfony\Component\DependencyInjection\ContainerInterface;
  */
 final class CommunityNoticeForm extends FormBase {
 
+  // Protected, not private readonly: a cached form (a rebuild, an upload) gets its
+  // services back through DependencySerializationTrait, which only sees and
+  // writes such properties.
   public function __construct(
-    private readonly OutboxWriter $writer,
-    private readonly PayloadBuilder $payloads,
+    protected OutboxWriter $writer,
+    protected PayloadBuilder $payloads,
   ) {}
 
   /**

@@ -18,10 +18,13 @@ use Symfony\Component\DependencyInjection\ContainerInterface;
  */
 final class IssueCommentForm extends FormBase {
 
+  // Protected, not private readonly: a cached form (a rebuild, an upload) gets its
+  // services back through DependencySerializationTrait, which only sees and
+  // writes such properties.
   public function __construct(
-    private readonly IssueTimeline $timeline,
-    private readonly NodeAccess $nodeAccess,
-    private readonly EntityTypeManagerInterface $entityTypeManager,
+    protected IssueTimeline $timeline,
+    protected NodeAccess $nodeAccess,
+    protected EntityTypeManagerInterface $entityTypeManager,
   ) {}
 
   /**

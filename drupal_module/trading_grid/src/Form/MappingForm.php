@@ -21,9 +21,12 @@ use Symfony\Component\DependencyInjection\ContainerInterface;
  */
 final class MappingForm extends FormBase {
 
+  // Protected, not private readonly: a cached form (a rebuild, an upload) gets its
+  // services back through DependencySerializationTrait, which only sees and
+  // writes such properties.
   public function __construct(
-    private readonly MappingRepository $mappings,
-    private readonly EntityTypeBundleInfoInterface $bundleInfo,
+    protected MappingRepository $mappings,
+    protected EntityTypeBundleInfoInterface $bundleInfo,
   ) {}
 
   /**

@@ -27,9 +27,12 @@ final class RaiseIssueForm extends FormBase {
 
   public const PRIORITIES = ['low' => 'Low', 'normal' => 'Normal', 'high' => 'High', 'urgent' => 'Urgent'];
 
+  // Protected, not private readonly: a cached form (a rebuild, an upload) gets its
+  // services back through DependencySerializationTrait, which only sees and
+  // writes such properties.
   public function __construct(
-    private readonly EntityTypeManagerInterface $entityTypeManager,
-    private readonly PartnerContext $partners,
+    protected EntityTypeManagerInterface $entityTypeManager,
+    protected PartnerContext $partners,
   ) {}
 
   /**

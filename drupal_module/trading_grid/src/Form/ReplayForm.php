@@ -22,9 +22,11 @@ final class ReplayForm extends ConfirmFormBase {
    *
    * @var array<string, mixed>
    */
-  private array $row = [];
+  protected array $row = [];
 
-  public function __construct(private readonly Outbox $outbox) {}
+  // Protected, not private readonly: a cached form gets its services back through
+  // DependencySerializationTrait, which only sees and writes such properties.
+  public function __construct(protected Outbox $outbox) {}
 
   /**
    * {@inheritdoc}

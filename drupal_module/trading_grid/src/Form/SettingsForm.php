@@ -22,11 +22,14 @@ use Symfony\Component\DependencyInjection\ContainerInterface;
  */
 final class SettingsForm extends ConfigFormBase {
 
+  // Protected, not private readonly: a cached form (a rebuild, an upload) gets its
+  // services back through DependencySerializationTrait, which only sees and
+  // writes such properties.
   public function __construct(
     ConfigFactoryInterface $config_factory,
     TypedConfigManagerInterface $typed_config_manager,
-    private readonly ClientFactory $clients,
-    private readonly Secrets $secrets,
+    protected ClientFactory $clients,
+    protected Secrets $secrets,
   ) {
     parent::__construct($config_factory, $typed_config_manager);
   }
