@@ -11,7 +11,7 @@ use tg_core::batch::{BatchOp, BatchResult};
 use tg_core::client::{Client as CoreClient, ClientConfig, Secret};
 use tg_core::Error;
 
-use crate::convert::{array_to_json, zval_to_json};
+use crate::convert::{array_to_json, values_of, zval_to_json};
 use crate::guard::{block_on, call, call_json};
 
 const OPTIONS: &[&str] = &[
@@ -223,6 +223,13 @@ impl Client {
 }
 
 fn seg(s: &str) -> Result<String, Error> {
+    // "." and ".." would be resolved by the URL parser and address another resource.
+    if s == "." || s == ".." {
+        return Err(Error::validation(
+            "id",
+            "must not be . or .. (it would leave its URL path)",
+        ));
+    }
     if s.is_empty()
         || s.len() > 128
         || !s
@@ -479,7 +486,9 @@ impl Client {
         &self,
         url: String,
         secret: String,
-        types: Option<Vec<String>>,
+        // Not `Vec<String>`: ext-php-rs converts that with an iterator that panics on a
+        // key that is not UTF-8 (an `\Error("Rust panic")` before our guard runs).
+        types: Option<&ZendHashTable>,
     ) -> PhpResult<Zval> {
         call_json(|| {
             if secret.len() < 16 {
@@ -488,7 +497,19 @@ impl Client {
                     "must be at least 16 characters",
                 ));
             }
-            let body = json!({"url": url, "secret": secret, "types": types.unwrap_or_else(|| vec!["*".into()])});
+            let types: Vec<String> = match types {
+                None => vec!["*".into()],
+                Some(h) => values_of(h)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, z)| {
+                        z.dereference().str().map(str::to_string).ok_or_else(|| {
+                            Error::validation(format!("types[{i}]"), "must be an event type name")
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
+            let body = json!({"url": url, "secret": secret, "types": types});
             block_on(self.inner()?.post("/tgx/v1/webhooks", body, None))?
         })
     }
@@ -525,8 +546,8 @@ impl Client {
     /// orderingKey, and returns one result per operation in the input order.
     pub fn send_batch(&self, ops: &ZendHashTable) -> PhpResult<Zval> {
         call_json(|| {
-            let entries: Vec<BatchOp> = ops
-                .values()
+            let entries: Vec<BatchOp> = values_of(ops)
+                .into_iter()
                 .enumerate()
                 .map(|(i, z)| batch_entry(i, z))
                 .collect();

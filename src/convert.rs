@@ -1,7 +1,8 @@
 //! PHP values ⇄ JSON values, refusing what JSON cannot carry (NaN, invalid UTF-8,
 //! objects, resources) and what no payload needs (nesting deeper than 64).
 
-use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
+use ext_php_rs::types::array::Iter;
+use ext_php_rs::types::{ZendHashTable, Zval};
 use serde_json::{Map, Number, Value};
 
 use tg_core::Error;
@@ -33,6 +34,10 @@ fn field(path: &str) -> String {
 }
 
 fn to_json(z: &Zval, path: &str, depth: usize) -> Result<Value, Error> {
+    // An array element can be a PHP reference: `foreach ($a as &$v)` leaves one behind,
+    // and `$a['x'] = &$y` makes one. Read through it (a reference cycle still ends at the
+    // depth limit below).
+    let z = z.dereference();
     if depth > MAX_DEPTH {
         return Err(Error::validation(
             field(path),
@@ -85,33 +90,71 @@ fn table_to_json(h: &ZendHashTable, path: &str, depth: usize) -> Result<Value, E
             format!("is nested deeper than {MAX_DEPTH} levels"),
         ));
     }
-    if h.has_sequential_keys() {
-        let mut list = Vec::with_capacity(h.len());
-        for (i, v) in h.values().enumerate() {
+    // One pass over the raw keys. ext-php-rs's own `iter()` (and `has_sequential_keys()`,
+    // which uses it) panics on a string key that is not UTF-8 ("Invalid array key!").
+    let mut entries: Vec<(Option<String>, &Zval)> = Vec::with_capacity(h.len());
+    let mut sequential = true;
+    let mut it = Iter::new(h);
+    while let Some((k, v)) = it.next_zval() {
+        let key = if let Some(n) = k.long() {
+            sequential &= usize::try_from(n).is_ok_and(|n| n == entries.len());
+            Some(n.to_string())
+        } else {
+            sequential = false;
+            match k.zend_str().map(|z| std::str::from_utf8(z.as_bytes())) {
+                Some(Ok(s)) => Some(s.to_string()),
+                _ => None,
+            }
+        };
+        entries.push((key, v));
+    }
+    if sequential {
+        let mut list = Vec::with_capacity(entries.len());
+        for (i, (_, v)) in entries.into_iter().enumerate() {
             list.push(to_json(v, &format!("{}[{i}]", field(path)), depth)?);
         }
         return Ok(Value::Array(list));
     }
     let mut map = Map::new();
-    for (k, v) in h.iter() {
-        let key = match k {
-            ArrayKey::Long(n) => n.to_string(),
-            ArrayKey::String(s) => s,
-            ArrayKey::Str(s) => s.to_string(),
-            ArrayKey::ZendString(z) => match std::str::from_utf8(z.as_bytes()) {
-                Ok(s) => s.to_string(),
-                Err(_) => {
-                    return Err(Error::validation(
-                        field(path),
-                        "has a key that is not valid UTF-8",
-                    ))
-                }
-            },
+    for (key, v) in entries {
+        let Some(key) = key else {
+            return Err(Error::validation(
+                field(path),
+                "has a key that is not valid UTF-8",
+            ));
         };
         let p = path_of(path, &key);
         map.insert(key, to_json(v, &p, depth)?);
     }
     Ok(Value::Object(map))
+}
+
+/// The values of a PHP array in order; unlike ext-php-rs's `values()`, never panics on
+/// a string key that is not UTF-8.
+pub fn values_of(h: &ZendHashTable) -> Vec<&Zval> {
+    let mut out = Vec::with_capacity(h.len());
+    let mut it = Iter::new(h);
+    while let Some((_, v)) = it.next_zval() {
+        out.push(v);
+    }
+    out
+}
+
+/// Iterates a PHP array's entries without panicking on non-UTF-8 string keys: calls `f`
+/// with the key (`None` for an integer key, the bytes for a string key) and the value
+/// until it returns `Some`.
+pub fn find_entry<'a, T>(
+    h: &'a ZendHashTable,
+    mut f: impl FnMut(Option<&[u8]>, &'a Zval) -> Option<T>,
+) -> Option<T> {
+    let mut it = Iter::new(h);
+    while let Some((k, v)) = it.next_zval() {
+        let key = k.zend_str().map(|z| z.as_bytes());
+        if let Some(found) = f(key, v) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 /// JSON → a PHP value: objects become associative arrays, lists become lists.

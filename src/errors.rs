@@ -268,7 +268,10 @@ pub fn throw(err: &Error) -> PhpException {
         Error::Signature(_) => Class::Signature,
         Error::Internal(_) => Class::Base,
     };
-    let message = err.to_string();
+    // The engine takes the message as a C string: a NUL byte (echoed from a caller's
+    // argument, or from a server's error body) would turn this exception into a plain
+    // \Error "cannot throw ...". Show it escaped instead.
+    let message = err.to_string().replace('\0', "\\0");
     let code = i32::from(err.status().unwrap_or(0));
     if class.accessors().is_empty() {
         return PhpException::new(message, code, class.entry());

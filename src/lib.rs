@@ -10,6 +10,7 @@ mod errors;
 mod guard;
 mod mapper;
 mod runtime;
+mod sensitive;
 mod webhook;
 
 use ext_php_rs::prelude::*;
@@ -61,6 +62,7 @@ extern "C" fn module_info(_module: *mut ModuleEntry) {
 unsafe extern "C" fn startup(_ty: i32, _module_number: i32) -> i32 {
     let ok = std::panic::catch_unwind(|| {
         guard::install_quiet_panic_hook();
+        sensitive::install();
         errors::register()
     });
     match ok {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tg_core::webhook;
 use tg_core::Error;
 
-use crate::convert::array_to_json;
+use crate::convert::{find_entry, values_of};
 use crate::guard::{call, call_json};
 
 fn now() -> i64 {
@@ -20,17 +20,31 @@ fn now() -> i64 {
 }
 
 /// Finds the signature header, whatever its case, as a string or the first of a list
-/// (Symfony's `$request->headers->all()` gives lists).
-fn signature_header(headers: &Value) -> Option<String> {
-    let map = headers.as_object()?;
-    let (_, v) = map.iter().find(|(k, _)| {
-        k.eq_ignore_ascii_case(webhook::HEADER) || k.eq_ignore_ascii_case("http_tg_signature")
-    })?;
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(list) => list.first().and_then(Value::as_str).map(str::to_string),
-        _ => None,
-    }
+/// (Symfony's `$request->headers->all()` gives lists). Only that entry is read: another
+/// header that JSON cannot carry (a Latin-1 byte in a User-Agent, an object a framework
+/// put there) must not turn a signed delivery into "header missing".
+fn signature_header(headers: &ZendHashTable) -> Option<String> {
+    let text = |z: &Zval| -> Option<String> {
+        let z = z.dereference();
+        if let Some(s) = z.zend_str() {
+            // Not UTF-8: keep the bytes visible so it is reported as malformed, not missing.
+            return Some(String::from_utf8_lossy(s.as_bytes()).into_owned());
+        }
+        z.array()
+            .and_then(|list| values_of(list).first().copied())
+            .and_then(|first| first.dereference().zend_str())
+            .map(|s| String::from_utf8_lossy(s.as_bytes()).into_owned())
+    };
+    find_entry(headers, |key, v| {
+        let key = std::str::from_utf8(key?).ok()?;
+        if key.eq_ignore_ascii_case(webhook::HEADER)
+            || key.eq_ignore_ascii_case("http_tg_signature")
+        {
+            text(v)
+        } else {
+            None
+        }
+    })
 }
 
 /// Verifies and decodes webhook deliveries signed `TG-Signature: t=...,v1=...`.
@@ -58,8 +72,7 @@ impl Webhook {
                     ))
                 }
             };
-            let headers = array_to_json(headers, "headers").unwrap_or(Value::Null);
-            let header = signature_header(&headers);
+            let header = signature_header(headers);
             let events = webhook::verify(
                 bytes,
                 header.as_deref(),

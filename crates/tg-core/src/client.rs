@@ -115,6 +115,16 @@ impl ClientConfig {
         if self.client_id.trim().is_empty() {
             errors.push(FieldError::new("clientId", "is required"));
         }
+        // Both travel in HTTP headers (X-TG-Tenant, Basic auth): a CR/LF there made every
+        // call fail later with a retryable "transport error" instead of being named now.
+        for (field, value) in [("tenant", &self.tenant), ("clientId", &self.client_id)] {
+            if value.chars().any(char::is_control) {
+                errors.push(FieldError::new(
+                    field,
+                    "must not contain control characters",
+                ));
+            }
+        }
         if self.client_secret.is_empty() {
             errors.push(FieldError::new("clientSecret", "is required"));
         }
@@ -592,6 +602,20 @@ mod tests {
             .expect_err("refused");
         assert_eq!(err.field_errors()[0].field, "baseUrl");
         assert!(cfg("https://apibetagrid.example.com").validate().is_ok());
+    }
+
+    #[test]
+    fn control_characters_in_header_values_are_refused_by_name() {
+        let mut c = cfg("https://x.example");
+        c.tenant = "GC1\r\nX-Injected: 1".into();
+        c.client_id = "id\0".into();
+        let err = c.validate().expect_err("refused");
+        let fields: Vec<&str> = err
+            .field_errors()
+            .iter()
+            .map(|e| e.field.as_str())
+            .collect();
+        assert_eq!(fields, vec!["tenant", "clientId"]);
     }
 
     #[test]

@@ -199,7 +199,17 @@ fn apply_transform(v: Value, t: &Transform) -> std::result::Result<Value, String
                 .find(|(from, _)| *from == key)
                 .map(|(_, to)| to.clone())
                 .ok_or_else(|| {
-                    let known: Vec<&str> = pairs.iter().map(|(f, _)| f.as_str()).collect();
+                    // Bounded: the message goes to exceptions, logs and the outbox row, so
+                    // a large enum map must not make it large too.
+                    const SHOWN: usize = 20;
+                    let mut known: Vec<String> = pairs
+                        .iter()
+                        .take(SHOWN)
+                        .map(|(f, _)| crate::api::truncate(f, 40))
+                        .collect();
+                    if pairs.len() > SHOWN {
+                        known.push(format!("… ({} more)", pairs.len() - SHOWN));
+                    }
                     format!(
                         "'{}' has no mapping; mapped values are {}",
                         crate::api::truncate(&key, 40),

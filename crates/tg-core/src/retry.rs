@@ -58,7 +58,13 @@ impl RetryPolicy {
                 code: 429,
                 retry_after,
             } => {
-                let wait = retry_after.map(Duration::from_secs_f64).unwrap_or(backoff);
+                // Never panics on what a caller passes in: NaN or a negative value means
+                // "no usable hint", a value too large for a Duration means "too long".
+                let wait = match retry_after.map(Duration::try_from_secs_f64) {
+                    Some(Ok(d)) => d,
+                    Some(Err(_)) if retry_after.is_some_and(|s| s > 0.0) => Duration::MAX,
+                    _ => backoff,
+                };
                 // Waiting longer than the cap inside one call would stall the caller;
                 // hand the wait back (the outbox schedules it instead).
                 if wait > self.cap {
@@ -82,7 +88,13 @@ impl RetryPolicy {
         let ceiling = exp.min(self.cap);
         // Full jitter, but never less than a tenth of the ceiling, so a retry storm
         // cannot collapse onto zero delay.
-        ceiling.mul_f64(0.1 + 0.9 * jitter.clamp(0.0, 1.0))
+        let jitter = if jitter.is_nan() {
+            0.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        // try_from: `mul_f64` panics when rounding takes a huge ceiling past Duration::MAX.
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * (0.1 + 0.9 * jitter)).unwrap_or(ceiling)
     }
 }
 

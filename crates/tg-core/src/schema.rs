@@ -121,7 +121,9 @@ pub(crate) fn validate_object(
     }
     for key in obj.keys() {
         if !rules.iter().any(|r| r.name == key) {
-            errors.push(FieldError::new(join(prefix, key), "is not a known field"));
+            // An empty key would give an error that names no field at all.
+            let shown = if key.is_empty() { "(empty key)" } else { key };
+            errors.push(FieldError::new(join(prefix, shown), "is not a known field"));
         }
     }
 }
@@ -197,6 +199,9 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
             None => fail(format!("must be a string, got {}", type_name(v))),
         },
         Kind::Ident => match v.as_str() {
+            // An identifier becomes a URL path segment, and URLs resolve "." and ".."
+            // (also written %2e): `/partners/..` would address `/tgx/v1/` instead.
+            Some("." | "..") => fail("must not be . or .. (it would leave its URL path)".into()),
             Some(s) if is_ident(s) => {}
             Some(_) => fail("must be 1 to 128 characters of A-Z a-z 0-9 . _ : -".into()),
             None => fail(format!("must be a string, got {}", type_name(v))),
@@ -319,6 +324,21 @@ mod tests {
                 "extra: is not a known field",
             ]
         );
+    }
+
+    #[test]
+    fn dot_segments_and_empty_keys_are_refused_by_name() {
+        const IDS: &[Rule] = &[req("id", Kind::Ident)];
+        for bad in [".", ".."] {
+            let mut e = vec![];
+            validate_object(&json!({"id": bad}), IDS, "", &mut e);
+            assert_eq!(e[0].field, "id");
+            assert!(e[0].message.contains("must not be . or .."));
+        }
+        let mut e = vec![];
+        validate_object(&json!({"id": "...", "": 1}), IDS, "", &mut e);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].field, "(empty key)");
     }
 
     #[test]

@@ -87,17 +87,15 @@ pub fn verify(
         return Err(SignatureError::Mismatch);
     }
     let tolerance = tolerance.max(0);
-    if now - ts > tolerance {
-        return Err(SignatureError::Stale {
-            age: now - ts,
-            tolerance,
-        });
+    // Saturating: a signed t= near i64::MIN/MAX must give the right reason, not an
+    // overflow (a panic in debug builds, a wrapped and wrong verdict in release).
+    let age = now.saturating_sub(ts);
+    if age > tolerance {
+        return Err(SignatureError::Stale { age, tolerance });
     }
-    if ts - now > tolerance {
-        return Err(SignatureError::Future {
-            ahead: ts - now,
-            tolerance,
-        });
+    let ahead = ts.saturating_sub(now);
+    if ahead > tolerance {
+        return Err(SignatureError::Future { ahead, tolerance });
     }
     decode_events(body)
 }
@@ -192,6 +190,23 @@ mod tests {
             verify(&altered, Some(&h), "whsec", 300, 1_000),
             Err(SignatureError::Mismatch)
         );
+    }
+
+    #[test]
+    fn extreme_timestamps_give_the_right_reason_without_overflow() {
+        let h = sign(BODY, "whsec", i64::MIN).expect("sign");
+        assert!(matches!(
+            verify(BODY, Some(&h), "whsec", 300, 1_700_000_000),
+            Err(SignatureError::Stale { age: i64::MAX, .. })
+        ));
+        let h = sign(BODY, "whsec", i64::MAX).expect("sign");
+        assert!(matches!(
+            verify(BODY, Some(&h), "whsec", 300, -5),
+            Err(SignatureError::Future {
+                ahead: i64::MAX,
+                ..
+            })
+        ));
     }
 
     #[test]
