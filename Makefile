@@ -22,6 +22,7 @@ test: build
 	python3 tests/scripts/check-openapi.py
 	$(CARGO) test --workspace
 	TG_EXTENSION=$(EXT_DEBUG) $(PHP_EXT) /usr/bin/phpunit -c tests/php/phpunit.xml
+	TG_EXTENSION=$(EXT_DEBUG) $(PHP_EXT) /usr/bin/phpunit -c tests/php/security.xml
 	@if [ -x tests/scripts/store-tests.sh ]; then bash tests/scripts/store-tests.sh; fi
 	@if [ -x tests/scripts/lint-module.sh ]; then bash tests/scripts/lint-module.sh; fi
 	bash tests/scripts/chaos.sh --short

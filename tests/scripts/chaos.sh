@@ -35,6 +35,7 @@ fi
 
 out="target/chaos"
 mkdir -p "$out"
+rm -f "$out"/*.json "$out"/security.xml "$out"/proptest.log
 ops="${TG_CHAOS_OPS:-10000}"
 workers="${TG_CHAOS_WORKERS:-4}"
 eval "$(TG_DATABASES=mysql bash tests/scripts/start-databases.sh start)"

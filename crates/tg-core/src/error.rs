@@ -115,7 +115,7 @@ impl Error {
         match self {
             Error::RateLimited { .. } => true,
             Error::Transport { retryable, .. } => *retryable,
-            Error::Api { status, .. } => *status >= 500,
+            Error::Api { status, .. } => (500..=599).contains(status),
             Error::Auth { .. } => false,
             _ => false,
         }

@@ -173,6 +173,22 @@ final class HostileInputTest extends TestCase
             'warnings' => $warnings, 'done' => $done];
     }
 
+    /**
+     * Adds figures to the JSON file named by TG_HOSTILE_REPORT (make chaos renders it
+     * into RELIABILITY.md).
+     *
+     * @param array<string,int|float|string> $figures
+     */
+    private static function report(array $figures): void
+    {
+        $file = getenv('TG_HOSTILE_REPORT');
+        if (!$file) {
+            return;
+        }
+        $old = is_file($file) ? json_decode((string) file_get_contents($file), true) : [];
+        file_put_contents($file, json_encode((is_array($old) ? $old : []) + $figures, JSON_PRETTY_PRINT) . "\n");
+    }
+
     public function testEveryEntryPointSurvivesHostileCalls(): void
     {
         $total = (int) (getenv('TG_HOSTILE_CALLS') ?: 3000);
@@ -184,6 +200,9 @@ final class HostileInputTest extends TestCase
         fwrite(STDERR, sprintf("\n[hostile] %d calls in %.1f s (seed %s): %s; %d engine warnings/deprecations; %d crashes/hangs; slowest: %s\n",
             $done + count($crashes), microtime(true) - $started, $seed, json_encode($outcomes), $warnings, count($crashes),
             $slowest[0] ?? '-'));
+        self::report(['calls' => $done + count($crashes), 'seconds' => round(microtime(true) - $started, 1), 'seed' => $seed,
+            'crashes or hangs' => count($crashes), 'unexpected throwables' => count($findings),
+            'engine warnings' => $warnings] + array_map('intval', $outcomes));
 
         $this->assertSame([], $crashes, "calls that crashed or hung the PHP process:\n" . implode("\n", $crashes));
         $this->assertSame([], $findings, "calls that threw something other than TypeError, ArgumentCountError, ValueError or a TradingGrid\\Exception (or panicked, or broke a declared return type):\n"
@@ -227,6 +246,7 @@ final class HostileInputTest extends TestCase
             $this->assertLessThan(2 * 1024 * 1024, $rss, "$name: RSS grew by $rss bytes");
         }
         fwrite(STDERR, "\n[hostile memory] " . implode('; ', $report) . "\n");
+        self::report(['memory over repeated batches' => implode('; ', $report)]);
     }
 
     public function testObjectStatesTheGeneratorDoesNotReach(): void
