@@ -333,8 +333,8 @@ proptest! {
                     unreachable!()
                 };
                 prop_assert_eq!(*s, status);
-                // (Error::retryable says >= 500; the retry policy only retries 500..=599.)
-                prop_assert_eq!(err.retryable(), status >= 500);
+                // Only a server error (5xx) is worth another try; 6xx..9xx are not HTTP.
+                prop_assert_eq!(err.retryable(), (500..=599).contains(&status));
                 prop_assert_eq!(problem, &parsed);
                 prop_assert_eq!(message, &msg);
             }
