@@ -20,6 +20,7 @@ final class Schema
         'trading_grid_link',
         'trading_grid_metrics',
         'trading_grid_state',
+        'trading_grid_organisation',
     ];
 
     /** @return array<string, array<string,mixed>> table => hook_schema() definition */
@@ -174,6 +175,22 @@ final class Schema
                     'updated_at' => $time('Time the value last changed.'),
                 ],
                 'primary key' => ['name'],
+            ],
+            'trading_grid_organisation' => [
+                'description' => 'An integer id for each organisation name (and partner type and community), '
+                    . 'so they can be node access grant ids.',
+                'fields' => [
+                    'id' => ['type' => 'serial', 'unsigned' => true, 'not null' => true,
+                        'description' => 'The grant id; never reused.'],
+                    'name' => ['type' => 'varchar', 'length' => 255, 'binary' => true, 'not null' => true,
+                        'description' => 'Organisation name as on accounts and nodes, or a key name such as '
+                            . 'type:<partner type>.'],
+                    'created' => $time('Time the name was first given an id.'),
+                ],
+                'primary key' => ['id'],
+                'unique keys' => [
+                    'name' => ['name'],
+                ],
             ],
         ];
     }

@@ -8,6 +8,7 @@ use Drupal\Core\Database\Connection;
 use Drupal\trading_grid\Store\Inbox;
 use Drupal\trading_grid\Store\LinkStore;
 use Drupal\trading_grid\Store\MetricsStore;
+use Drupal\trading_grid\Store\OrganisationRegistry;
 use Drupal\trading_grid\Store\Outbox;
 
 /**
@@ -83,6 +84,13 @@ final class StoreFactory {
    */
   public function metrics(): MetricsStore {
     return $this->make(MetricsStore::class);
+  }
+
+  /**
+   * The organisation ids (node access grant ids).
+   */
+  public function organisations(): OrganisationRegistry {
+    return $this->make(OrganisationRegistry::class);
   }
 
   /**
