@@ -11,8 +11,8 @@ use Drupal\Core\Session\AccountInterface;
 use Drupal\node\NodeInterface;
 
 /**
- * Route requirement _trading_grid_organisation: the {node} is a trading issue of
- * the account's own organisation.
+ * Route requirement _trading_grid_organisation: the {node} is a trading issue
+ * of the organisation the account is an active member of (or it is staff).
  */
 final class OrganisationAccessCheck implements AccessInterface {
 
@@ -28,7 +28,7 @@ final class OrganisationAccessCheck implements AccessInterface {
     $result = $this->nodeAccess->mayViewIssue($node, $account)
       ? AccessResult::allowed()
       : AccessResult::forbidden('This trading issue belongs to another organisation.');
-    return $result->cachePerUser()->addCacheableDependency($node);
+    return $result->cachePerUser()->addCacheableDependency($node)->addCacheTags(PartnerContext::cacheTags($account));
   }
 
 }

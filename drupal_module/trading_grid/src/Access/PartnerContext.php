@@ -10,57 +10,88 @@ use Drupal\user\UserInterface;
 
 /**
  * Which organisation an account belongs to, and whether it sees everything.
+ *
+ * An account names its organisation itself (on registration), so the name alone
+ * proves nothing: only an account whose membership Trading Grid made active
+ * belongs to it. Until then (pending), and once suspended, removed or rejected,
+ * organisation(), partnerType() and communities() give nothing, and the account
+ * reaches nothing of the organisation. declaredOrganisation() gives the name as
+ * written, for the account's own pages (its onboarding journey).
+ *
+ * Nothing is remembered between calls: the account entity is read each time
+ * (the entity storage keeps it for the request), so a membership change takes
+ * effect at once.
  */
 final class PartnerContext {
 
   /**
-   * Organisations by account id, for this request.
-   *
-   * @var array<int, string>
+   * The membership status that makes an account a member of its organisation.
    */
-  private array $organisations = [];
+  public const ACTIVE = 'active';
 
   public function __construct(private readonly EntityTypeManagerInterface $entityTypeManager) {}
 
   /**
-   * The organisation of an account; '' when it has none.
+   * The organisation of an active member; '' for anybody else.
    */
   public function organisation(AccountInterface $account): string {
-    $uid = (int) $account->id();
-    if ($uid === 0) {
-      return '';
-    }
-    if (!isset($this->organisations[$uid])) {
-      $user = $account instanceof UserInterface ? $account : $this->entityTypeManager->getStorage('user')->load($uid);
-      $this->organisations[$uid] = $user instanceof UserInterface && $user->hasField('field_tg_organisation')
-        ? trim((string) $user->get('field_tg_organisation')->value)
-        : '';
-    }
-    return $this->organisations[$uid];
+    return $this->membershipStatus($account) === self::ACTIVE ? $this->declaredOrganisation($account) : '';
   }
 
   /**
-   * The partner type of an account; '' when it has none.
+   * The organisation named on the account, whatever its membership; '' if none.
+   */
+  public function declaredOrganisation(AccountInterface $account): string {
+    return self::single($this->user($account), 'field_tg_organisation');
+  }
+
+  /**
+   * The membership status Trading Grid gave the account; '' before any.
+   */
+  public function membershipStatus(AccountInterface $account): string {
+    return self::single($this->user($account), 'field_tg_membership_status');
+  }
+
+  /**
+   * The partner type of an active member; '' for anybody else.
    */
   public function partnerType(AccountInterface $account): string {
-    $user = $account instanceof UserInterface ? $account : $this->entityTypeManager->getStorage('user')->load($account->id());
-    return $user instanceof UserInterface && $user->hasField('field_tg_partner_type')
-      ? (string) $user->get('field_tg_partner_type')->value
-      : '';
+    return $this->organisation($account) !== '' ? self::single($this->user($account), 'field_tg_partner_type') : '';
   }
 
   /**
-   * The communities of an account.
+   * The communities on an active member's account; none for anybody else.
    *
    * @return string[]
-   *   Community ids.
+   *   Community ids, trimmed, without repeats.
    */
   public function communities(AccountInterface $account): array {
-    $user = $account instanceof UserInterface ? $account : $this->entityTypeManager->getStorage('user')->load($account->id());
-    if (!$user instanceof UserInterface || !$user->hasField('field_tg_communities')) {
+    $user = $this->user($account);
+    if ($this->organisation($account) === '' || $user === NULL || !$user->hasField('field_tg_communities')) {
       return [];
     }
-    return array_values(array_filter(array_map(static fn ($item): string => trim((string) $item->value), iterator_to_array($user->get('field_tg_communities')))));
+    $ids = [];
+    foreach ($user->get('field_tg_communities') as $item) {
+      $id = trim((string) $item->value);
+      if ($id !== '') {
+        $ids[$id] = $id;
+      }
+    }
+    return array_values($ids);
+  }
+
+  /**
+   * The cache tags of an account's own entity.
+   *
+   * A decision about what an account reaches depends on its organisation,
+   * membership status, partner type and communities: it is stale once the
+   * account is saved.
+   *
+   * @return string[]
+   *   Cache tags.
+   */
+  public static function cacheTags(AccountInterface $account): array {
+    return $account->isAuthenticated() ? ['user:' . $account->id()] : [];
   }
 
   /**
@@ -71,10 +102,27 @@ final class PartnerContext {
   }
 
   /**
-   * Forgets what was read (after an account changed).
+   * The user entity of an account; NULL for anonymous or a deleted account.
    */
-  public function reset(): void {
-    $this->organisations = [];
+  private function user(AccountInterface $account): ?UserInterface {
+    if ($account instanceof UserInterface) {
+      return $account;
+    }
+    if ($account->isAnonymous()) {
+      return NULL;
+    }
+    $user = $this->entityTypeManager->getStorage('user')->load($account->id());
+    return $user instanceof UserInterface ? $user : NULL;
+  }
+
+  /**
+   * The trimmed value of a single-valued field; '' when missing or empty.
+   */
+  private static function single(?UserInterface $user, string $field): string {
+    if ($user === NULL || !$user->hasField($field)) {
+      return '';
+    }
+    return trim((string) $user->get($field)->value);
   }
 
 }

@@ -8,6 +8,7 @@ use Drupal\Core\Config\ConfigFactoryInterface;
 use Drupal\Core\Entity\EntityTypeManagerInterface;
 use Drupal\Core\Mail\MailManagerInterface;
 use Drupal\Core\Session\AccountInterface;
+use Drupal\trading_grid\Access\PartnerContext;
 use Drupal\user\UserDataInterface;
 use Drupal\user\UserInterface;
 
@@ -102,7 +103,7 @@ final class PartnerNotifier {
   }
 
   /**
-   * The active users of an organisation.
+   * The active users of an organisation who are its active members.
    *
    * @return \Drupal\user\UserInterface[]
    *   The users.
@@ -116,6 +117,9 @@ final class PartnerNotifier {
       ->accessCheck(FALSE)
       ->condition('status', 1)
       ->condition('field_tg_organisation', $organisation)
+      // Only active members: an account that merely names the organisation
+      // (pending, suspended) hears nothing of its trading issues.
+      ->condition('field_tg_membership_status', PartnerContext::ACTIVE)
       ->execute();
     return array_values(array_filter($storage->loadMultiple($ids), static fn ($u): bool => $u instanceof UserInterface));
   }

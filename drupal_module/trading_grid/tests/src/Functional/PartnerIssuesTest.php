@@ -28,9 +28,9 @@ final class PartnerIssuesTest extends BrowserTestBase {
   protected $defaultTheme = 'stark';
 
   /**
-   * A partner user of an organisation.
+   * A partner user of an organisation, an active member of it.
    */
-  private function partner(string $organisation): UserInterface {
+  private function partner(string $organisation, string $status = 'active'): UserInterface {
     return $this->drupalCreateUser([
       'access content',
       'access trading grid partner portal',
@@ -40,6 +40,7 @@ final class PartnerIssuesTest extends BrowserTestBase {
       'field_tg_organisation' => $organisation,
       'field_tg_partner_type' => 'carrier',
       'field_tg_country' => 'DE',
+      'field_tg_membership_status' => $status,
     ]);
   }
 
@@ -169,6 +170,20 @@ final class PartnerIssuesTest extends BrowserTestBase {
     $this->drupalGet('partner/onboarding');
     $this->assertSession()->statusCodeEquals(200);
     $this->assertSession()->pageTextContains('Next step: Complete the Trading Grid training');
+  }
+
+  /**
+   * An applicant (membership pending) follows its onboarding, and reaches no
+   * page of the organisation it named until Trading Grid makes it active.
+   */
+  public function testApplicantHasOnlyItsOnboarding(): void {
+    $this->drupalLogin($this->partner('Alpha Logistics', 'pending'));
+    $this->drupalGet('partner/onboarding');
+    $this->assertSession()->statusCodeEquals(200);
+    foreach (['partner/issues', 'partner/issues/raise', 'partner/documents'] as $path) {
+      $this->drupalGet($path);
+      $this->assertSession()->statusCodeEquals(403);
+    }
   }
 
 }

@@ -198,15 +198,19 @@ final class EventProcessorTest extends TradingGridKernelTestBase {
    * Network notifications reach the issue's organisation.
    */
   public function testPartnerResponseNotifiesTheOrganisation(): void {
-    $partner = $this->createPartner('Acme Freight');
-    $colleague = $this->createPartner('Acme Freight');
-    $stranger = $this->createPartner('Other Co');
+    $partner = $this->createPartner('Acme Freight', ['field_tg_membership_status' => 'active']);
+    $colleague = $this->createPartner('Acme Freight', ['field_tg_membership_status' => 'active']);
+    // Naming the organisation is not belonging to it: not until Trading Grid
+    // made the membership active.
+    $applicant = $this->createPartner('Acme Freight', ['field_tg_membership_status' => 'pending']);
+    $stranger = $this->createPartner('Other Co', ['field_tg_membership_status' => 'active']);
     $issue = $this->createIssue($partner);
     $this->container->get('trading_grid.link_store')->record('node', (string) $issue->id(), 'issue', 'synced', 'TI5');
     $this->receive('notification.partner_response', ['issueId' => 'TI5', 'message' => 'The partner answered your trading issue']);
     $notifier = $this->container->get('trading_grid.notifier');
     $this->assertNotEmpty($notifier->notices($partner));
     $this->assertNotEmpty($notifier->notices($colleague));
+    $this->assertEmpty($notifier->notices($applicant));
     $this->assertEmpty($notifier->notices($stranger));
   }
 

@@ -6,7 +6,9 @@ namespace Drupal\Tests\trading_grid\Kernel;
 
 use Drupal\node\Entity\Node;
 use Drupal\user\Entity\Role;
+use Drupal\user\Entity\User;
 use Drupal\user\UserInterface;
+use Symfony\Component\Routing\Route;
 
 /**
  * A partner reaches its own organisation's issues and the documents addressed to
@@ -25,10 +27,21 @@ final class PartnerAccessTest extends TradingGridKernelTestBase {
   }
 
   /**
-   * A partner with the partner role.
+   * A partner with the partner role, an active member of its organisation.
    */
-  private function partner(string $organisation, string $type = 'carrier'): UserInterface {
-    return $this->createPartner($organisation, ['roles' => ['trading_partner'], 'field_tg_partner_type' => $type]);
+  private function partner(string $organisation, string $type = 'carrier', string $status = 'active'): UserInterface {
+    return $this->createPartner($organisation, [
+      'roles' => ['trading_partner'],
+      'field_tg_partner_type' => $type,
+      'field_tg_membership_status' => $status,
+    ]);
+  }
+
+  /**
+   * A route with the _trading_grid_partner requirement.
+   */
+  private static function partnerRoute(string $value): Route {
+    return new Route('/partner/test', [], ['_trading_grid_partner' => $value]);
   }
 
   /**
@@ -58,8 +71,50 @@ final class PartnerAccessTest extends TradingGridKernelTestBase {
    */
   public function testAccountWithoutOrganisationIsNoPartner(): void {
     $check = $this->container->get('trading_grid.access.partner');
-    $this->assertTrue($check->access($this->partner('Alpha Logistics'))->isAllowed());
-    $this->assertFalse($check->access(\Drupal\user\Entity\User::load(1))->isAllowed());
+    $this->assertTrue($check->access(self::partnerRoute('TRUE'), $this->partner('Alpha Logistics'))->isAllowed());
+    $this->assertFalse($check->access(self::partnerRoute('TRUE'), User::load(1))->isAllowed());
+    $this->assertFalse($check->access(self::partnerRoute('applicant'), User::load(1))->isAllowed());
+  }
+
+  /**
+   * Until Trading Grid makes its membership active (and once it is suspended,
+   * removed or rejected), an account that names an organisation reaches none
+   * of its issues and documents; its own onboarding page stays open.
+   */
+  public function testOnlyActiveMembersReachTheirOrganisation(): void {
+    $active = $this->partner('Beta Freight');
+    $issue = $this->createIssue($active);
+    $document = Node::create([
+      'type' => 'trading_grid_document',
+      'title' => 'Beta rate card',
+      'status' => 1,
+      'field_tg_organisation' => 'Beta Freight',
+    ]);
+    $document->save();
+    $context = $this->container->get('trading_grid.partner_context');
+    $check = $this->container->get('trading_grid.access.partner');
+    $this->assertSame('Beta Freight', $context->organisation($active));
+    $this->assertTrue($issue->access('view', $active));
+    $this->assertTrue($document->access('view', $active));
+
+    foreach (['pending', 'suspended', 'removed', 'rejected', ''] as $status) {
+      $other = $this->partner('Beta Freight', 'carrier', $status);
+      $this->assertSame('', $context->organisation($other), "membership '$status'");
+      $this->assertSame('Beta Freight', $context->declaredOrganisation($other), "membership '$status'");
+      $this->assertSame('', $context->partnerType($other), "membership '$status'");
+      $this->assertSame([], $context->communities($other), "membership '$status'");
+      $this->assertFalse($issue->access('view', $other), "membership '$status' cannot view the issue");
+      $this->assertFalse($document->access('view', $other), "membership '$status' cannot view the document");
+      $this->assertTrue($check->access(self::partnerRoute('TRUE'), $other)->isForbidden(), "membership '$status'");
+      $this->assertTrue($check->access(self::partnerRoute('applicant'), $other)->isAllowed(), "membership '$status' keeps its onboarding");
+      $this->assertTrue($this->container->get('trading_grid.access.organisation')->access($issue, $other)->isForbidden());
+    }
+
+    // A suspension takes effect at once, without a content access rebuild.
+    $active->set('field_tg_membership_status', 'suspended')->save();
+    $this->container->get('entity_type.manager')->getAccessControlHandler('node')->resetCache();
+    $this->assertFalse($issue->access('view', $active));
+    $this->assertFalse($document->access('view', $active));
   }
 
   /**
