@@ -12,7 +12,8 @@ use Drupal\node\NodeInterface;
 /**
  * A partner reaches only its own organisation's trading issues, and only the
  * documents addressed to it. Used by hook_node_access() and the partner routes,
- * so a hidden link is never the only protection.
+ * so a hidden link is never the only protection; the node access grants
+ * (NodeGrants) apply the same audience to listings.
  */
 final class NodeAccess {
 
@@ -20,7 +21,10 @@ final class NodeAccess {
 
   public const DOCUMENT = 'trading_grid_document';
 
-  public function __construct(private readonly PartnerContext $partners) {}
+  public function __construct(
+    private readonly PartnerContext $partners,
+    private readonly Audience $audience,
+  ) {}
 
   /**
    * hook_node_access(): forbids other organisations' issues and documents.
@@ -40,29 +44,25 @@ final class NodeAccess {
         : AccessResult::neutral()->cachePerPermissions();
     }
     $allowed = $bundle === self::ISSUE ? $this->mayViewIssue($node, $account) : $this->mayViewDocument($node, $account);
-    return $allowed
-      ? AccessResult::neutral()->cachePerUser()->addCacheableDependency($node)
-      : AccessResult::forbidden('This belongs to another organisation.')->cachePerUser()->addCacheableDependency($node);
+    $result = $allowed ? AccessResult::neutral() : AccessResult::forbidden('This belongs to another organisation.');
+    return $result->cachePerUser()->addCacheableDependency($node)->addCacheTags(PartnerContext::cacheTags($account));
   }
 
   /**
-   * Whether an account may read a trading issue.
+   * Whether an account may read a trading issue: staff, or an active member of
+   * the issue's organisation who may view its trading issues.
    */
   public function mayViewIssue(NodeInterface $issue, AccountInterface $account): bool {
     if ($this->partners->seesEverything($account)) {
       return TRUE;
     }
-    if (!$account->hasPermission('view own organisation trading issues')) {
-      return FALSE;
-    }
-    $mine = $this->partners->organisation($account);
-    $theirs = $issue->hasField('field_tg_organisation') ? trim((string) $issue->get('field_tg_organisation')->value) : '';
-    return $mine !== '' && $theirs !== '' && hash_equals($theirs, $mine);
+    return Audience::shareAKey($this->audience->ofNode($issue) ?? [], $this->audience->ofAccount($account));
   }
 
   /**
-   * Whether an account may read a controlled document: it is published, and
-   * addressed to the account's organisation, partner type or communities.
+   * Whether an account may read a controlled document: staff; anybody when it
+   * is published and addressed to nobody in particular; otherwise an active
+   * member of its organisation, partner type or communities (see Audience).
    */
   public function mayViewDocument(NodeInterface $document, AccountInterface $account): bool {
     if ($this->partners->seesEverything($account)) {
@@ -71,19 +71,8 @@ final class NodeAccess {
     if (!$document->isPublished()) {
       return FALSE;
     }
-    $organisation = $this->partners->organisation($account);
-    $only = $document->hasField('field_tg_organisation') ? trim((string) $document->get('field_tg_organisation')->value) : '';
-    if ($only !== '' && $only !== $organisation) {
-      return FALSE;
-    }
-    $types = $document->hasField('field_tg_partner_types') ? array_column($document->get('field_tg_partner_types')->getValue(), 'value') : [];
-    $communities = $document->hasField('field_tg_communities') ? array_column($document->get('field_tg_communities')->getValue(), 'value') : [];
-    if ($types === [] && $communities === []) {
-      // Addressed to nobody in particular: every partner organisation.
-      return $organisation !== '' || $only === '';
-    }
-    return in_array($this->partners->partnerType($account), $types, TRUE)
-      || array_intersect($communities, $this->partners->communities($account)) !== [];
+    $keys = $this->audience->ofNode($document);
+    return $keys === NULL || Audience::shareAKey($keys, $this->audience->ofAccount($account));
   }
 
 }

@@ -46,8 +46,10 @@ final class TradingIssueController extends ControllerBase {
    */
   public function list(): array {
     $organisation = $this->partners->organisation($this->currentUser());
+    // The node access grants apply too: a listing never relies on its own
+    // condition alone.
     $query = $this->entityTypeManager()->getStorage('node')->getQuery()
-      ->accessCheck(FALSE)
+      ->accessCheck(TRUE)
       ->condition('type', NodeAccess::ISSUE)
       ->sort('changed', 'DESC')
       ->range(0, 200);
