@@ -182,6 +182,14 @@ final class PartnerIsolationTest extends BrowserTestBase {
     $this->assertSession()->pageTextContains('Alpha pallet count short');
     $this->drupalGet('partner/issues');
     $this->assertSession()->pageTextContains('Alpha pallet count short');
+
+    // B's profile is readable (the permission is granted) but not its partner
+    // details: organisation, partner type, country, membership.
+    $this->drupalGet('user/' . $this->beta->id());
+    $this->assertSession()->statusCodeEquals(200);
+    $this->assertSession()->pageTextNotContains('Beta Freight');
+    $this->drupalGet('user/' . $this->alpha->id());
+    $this->assertSession()->pageTextContains('Alpha Logistics');
   }
 
   /**
@@ -235,6 +243,29 @@ final class PartnerIsolationTest extends BrowserTestBase {
     $this->assertSession()->pageTextContains('Alpha pallet count short');
     $this->assertSession()->pageTextContains('Beta invoice paid short');
     $this->assertSession()->pageTextContains('Beta confidential rate card');
+    $this->drupalGet('user/' . $this->beta->id());
+    $this->assertSession()->pageTextContains('Beta Freight');
+  }
+
+  /**
+   * A partner cannot move itself into another organisation: the organisation
+   * is not on its own account form once set; an administrator can change it.
+   */
+  public function testOrganisationCannotBeChangedByThePartner(): void {
+    $this->drupalLogin($this->alpha);
+    $this->drupalGet('user/' . $this->alpha->id() . '/edit');
+    $this->assertSession()->statusCodeEquals(200);
+    $this->assertSession()->fieldNotExists('field_tg_organisation[0][value]');
+    $this->assertSession()->fieldExists('field_tg_country[0][value]');
+    $this->submitForm(['field_tg_country[0][value]' => 'FR'], 'Save');
+    $this->assertSession()->pageTextContains('The changes have been saved.');
+    $account = $this->container->get('entity_type.manager')->getStorage('user')->loadUnchanged($this->alpha->id());
+    $this->assertSame('Alpha Logistics', $account->get('field_tg_organisation')->value);
+    $this->assertSame('FR', $account->get('field_tg_country')->value);
+
+    $this->drupalLogin($this->admin);
+    $this->drupalGet('user/' . $this->alpha->id() . '/edit');
+    $this->assertSession()->fieldExists('field_tg_organisation[0][value]');
   }
 
 }
