@@ -26,11 +26,16 @@ test: build
 	@if [ -x tests/scripts/store-tests.sh ]; then bash tests/scripts/store-tests.sh; fi
 	@if [ -x tests/scripts/lint-module.sh ]; then bash tests/scripts/lint-module.sh; fi
 	bash tests/scripts/chaos.sh --short
+	bash bench/run.sh --smoke
 
 ## The reliability suite: chaos, crashes, outage, webhook abuse, hostile input, security,
 ## fuzzing. Rewrites RELIABILITY.md with the figures.
 chaos: build
 	bash tests/scripts/chaos.sh
+
+## The benchmarks (release build, ~7 min): rewrites BENCHMARKS.md and bench/results/latest.json.
+bench: build-release
+	bash bench/run.sh
 
 ## Regenerates trading_grid.stubs.php from the built extension.
 stubs: build

@@ -4,6 +4,9 @@
  * runs every measurement as its own process, and writes all results as one JSON file.
  *
  *   php bench/bench.php --out FILE [--smoke]
+ *   php bench/bench.php --delivery-only [--conc 32] [--rounds 3] [--ops 20000]
+ *       (just the delivery rounds at the given concurrency, with the paired ratios on
+ *       stderr: for trying a change to the client quickly; writes no report)
  *
  * Environment (run.sh sets it): TG_BENCH_EXT (the extension .so), TG_BENCH_SANDBOX_BIN,
  * TG_BENCH_BIN (tg-bench), TG_BENCH_WORK (a scratch directory); the TG_TEST_*_DSN
@@ -28,9 +31,16 @@ $log = "$work/bench.log";
 
 $cfg = $smoke
     ? ['ops' => 300, 'warmup' => 32, 'conc' => [1, 8, 32], 'rounds' => 1, 'rounds32' => 1, 'latencyOps' => 150,
-        'outbox' => 300, 'inbound' => 400, 'block' => 100, 'growth' => 2000, 'forks' => 2, 'rssPairs' => 1]
+        'outbox' => 300, 'inbound' => 400, 'inboundStored' => 120, 'block' => 100, 'growth' => 2000, 'forks' => 2, 'rssPairs' => 1]
     : ['ops' => 20000, 'warmup' => 256, 'conc' => [1, 8, 32, 64], 'rounds' => 3, 'rounds32' => 5, 'latencyOps' => 5000,
-        'outbox' => 5000, 'inbound' => 6000, 'block' => 500, 'growth' => 100000, 'forks' => 7, 'rssPairs' => 5];
+        'outbox' => 2000, 'inbound' => 6000, 'inboundStored' => 1200, 'block' => 500, 'growth' => 100000, 'forks' => 7, 'rssPairs' => 5];
+
+$deliveryOnly = isset($o['delivery-only']);
+if ($deliveryOnly) {
+    $cfg['conc'] = [(int) ($o['conc'] ?? 32)];
+    $cfg['rounds'] = $cfg['rounds32'] = (int) ($o['rounds'] ?? 3);
+    $cfg['ops'] = (int) ($o['ops'] ?? $cfg['ops']);
+}
 
 const CLIENT_ID = 'bench-client';
 const CLIENT_SECRET = 'bench-secret-0123456789';
@@ -147,6 +157,7 @@ function deliveryCmd(string $client, int $c, int $count): array
     global $phpExt, $php, $tgBench;
     return match ($client) {
         'ext' => [...$phpExt, __DIR__ . '/deliver-ext.php', '--concurrency', (string) $c, '--count', (string) $count],
+        'ext-h1' => [...$phpExt, __DIR__ . '/deliver-ext.php', '--concurrency', (string) $c, '--count', (string) $count, '--http1'],
         'guzzle-pool' => [$php, __DIR__ . '/deliver-guzzle.php', '--concurrency', (string) $c, '--count', (string) $count, '--http1'],
         'guzzle-serial' => [$php, __DIR__ . '/deliver-guzzle.php', '--serial', '--count', (string) $count, '--http1'],
         'native', 'core-batch', 'core-spawn' => [$tgBench, 'deliver', '--base', env('TG_BENCH_BASE_URL'),
@@ -229,7 +240,9 @@ for ($round = 0; $round < max($cfg['rounds'], $cfg['rounds32']); $round++) {
             $plan[] = [$cl, $c];
         }
         if ($c === 32) {
-            // Diagnostics: the extension's engine without PHP, driven two ways.
+            // Diagnostics: the extension over Guzzle's protocol, and its engine without PHP,
+            // driven two ways.
+            $plan[] = ['ext-h1', 32];
             $plan[] = ['core-batch', 32];
             $plan[] = ['core-spawn', 32];
         }
@@ -247,6 +260,20 @@ for ($round = 0; $round < max($cfg['rounds'], $cfg['rounds32']); $round++) {
     }
 }
 $results['delivery'] = ['runs' => $runs];
+if ($deliveryOnly) {
+    foreach (['guzzle-pool', 'native', 'core-batch'] as $other) {
+        $ratios = [];
+        for ($round = 0; $round < $cfg['rounds']; $round++) {
+            $of = static fn (string $cl): array => array_values(array_filter($runs,
+                fn ($x) => $x['client'] === $cl && $x['round'] === $round));
+            if ($of('ext') && $of($other)) {
+                $ratios[] = $of('ext')[0]['opsPerSec'] / $of($other)[0]['opsPerSec'];
+            }
+        }
+        say(sprintf('ext / %s: median %.2f over %d rounds', $other, $ratios ? median($ratios) : NAN, count($ratios)));
+    }
+    exit(0);
+}
 
 // ---------------------------------------------------------- latency (the tap)
 // Per-request latency on the wire, measured the same way for every client by the relay
@@ -273,13 +300,15 @@ $results['latency'] = $lat;
 
 // ------------------------------------------------------ 2. request-path overhead
 $results['outbox'] = [];
-foreach ([['sqlite', null], ['sqlite', 'wal'], ['mysql', null], ['pgsql', null]] as [$driver, $journal]) {
+foreach ([['sqlite', null], ['sqlite', 'wal'], ['sqlite', 'memory'], ['mysql', null], ['pgsql', null]] as [$driver, $journal]) {
     if ($driver === 'pgsql' && !getenv('TG_TEST_PGSQL_DSN')) {
         continue;
     }
     $cmd = [$php, __DIR__ . '/outbox.php', '--driver', $driver, '--count', (string) $cfg['outbox'],
         '--warmup', (string) max(50, intdiv($cfg['outbox'], 10))];
-    if ($journal !== null) {
+    if ($journal === 'memory') {
+        $cmd[] = '--memory';
+    } elseif ($journal !== null) {
         $cmd[] = '--journal';
         $cmd[] = $journal;
     }
@@ -291,7 +320,8 @@ foreach ([['sqlite', null], ['sqlite', 'wal'], ['mysql', null], ['pgsql', null]]
 }
 
 // ------------------------------------------------------------------ 3. inbound
-$r = run([...$phpExt, __DIR__ . '/inbound.php', '--count', (string) $cfg['inbound'], '--block', (string) $cfg['block']], [], $log);
+$r = run([...$phpExt, __DIR__ . '/inbound.php', '--count', (string) $cfg['inbound'],
+    '--store-count', (string) $cfg['inboundStored'], '--block', (string) $cfg['block']], [], $log);
 unset($r['sandboxCpuSeconds']);
 $results['inbound'] = $r;
 say(sprintf('inbound verify+decode: ext %.0f/s, php %.0f/s; stored: %s', $r['verifyOnly']['ext']['perSec'],

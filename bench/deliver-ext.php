@@ -1,7 +1,8 @@
 <?php
 /**
  * Delivery through the extension: `sendBatch` at --concurrency N (all ops in one call
- * unless --batch is given), after a warm-up at the same concurrency. One JSON line out.
+ * unless --batch is given; HTTP/2 unless --http1), after a warm-up at the same
+ * concurrency. One JSON line out.
  */
 
 declare(strict_types=1);
@@ -17,7 +18,11 @@ $ops = batchOps(array_slice($doc['ops'], 0, (int) ($o['count'] ?? count($doc['op
 $warm = batchOps($doc['warmup'], 'warmup-');
 $batch = (int) ($o['batch'] ?? count($ops));
 
-$client = new \TradingGrid\Client(clientOptions($c));
+$options = clientOptions($c);
+if (isset($o['http1'])) {
+    $options['http2'] = false; // HTTP/1.1 keep-alive, up to N connections, as Guzzle here
+}
+$client = new \TradingGrid\Client($options);
 foreach ($client->sendBatch($warm) as $r) {
     if (!$r['ok']) {
         fwrite(STDERR, 'warm-up failed: ' . json_encode($r) . "\n");
@@ -37,7 +42,7 @@ foreach (array_chunk($ops, $batch) as $chunk) {
 $secs = (hrtime(true) - $t0) / 1e9;
 $cpu = cpu() - $cpu0;
 emit([
-    'client' => 'ext', 'concurrency' => $c, 'ops' => count($ops), 'ok' => $ok,
+    'client' => isset($o['http1']) ? 'ext-h1' : 'ext', 'concurrency' => $c, 'ops' => count($ops), 'ok' => $ok,
     'failed' => count($ops) - $ok, 'seconds' => $secs, 'opsPerSec' => count($ops) / $secs,
     'cpuSeconds' => $cpu, 'measureStart' => $start, 'measureEnd' => $start + $secs, 'batch' => $batch, 'rssKb' => rssKb(),
 ]);

@@ -5,7 +5,8 @@
  * json_decode), in alternating blocks (A B A B ...) in one process, each side with its
  * own inbox table of the same size. Also the verify+decode step alone.
  *
- *   php -d extension=... bench/inbound.php [--count N] [--block N] [--driver sqlite]
+ *   php -d extension=... bench/inbound.php [--count N] [--store-count N] [--block N]
+ * (--store-count: how many of the deliveries also go to the inbox; each is an fsync.)
  */
 
 declare(strict_types=1);
@@ -20,6 +21,7 @@ require __DIR__ . '/lib.php';
 $o = options($argv);
 $count = (int) ($o['count'] ?? 6000);
 $block = (int) ($o['block'] ?? 500);
+$storeCount = min($count, (int) ($o['store-count'] ?? $count));
 $secret = 'whsec_bench_0123456789abcdef';
 
 /** The plain-PHP equivalent of Webhook::verify(). @return list<array> */
@@ -146,7 +148,9 @@ if (!storesAvailable()) {
     };
     $result['stored'] = ['available' => true, 'driver' => 'sqlite',
         'journal' => $pdo->query('PRAGMA journal_mode')->fetchColumn()]
-        + alternate($deliveries, $block, $ext, $php, $storeA, $storeB);
+        + alternate(array_slice($deliveries, 0, $storeCount), min($block, max(1, intdiv($storeCount, 6))),
+            $ext, $php, $storeA, $storeB);
+    $result['stored']['count'] = $storeCount;
     $result['stored']['rows'] = [(int) $pdo->query('SELECT COUNT(*) FROM a_trading_grid_inbox')->fetchColumn(),
         (int) $pdo->query('SELECT COUNT(*) FROM b_trading_grid_inbox')->fetchColumn()];
     unset($pdo, $inA, $inB);

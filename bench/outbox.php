@@ -4,7 +4,7 @@
  * the module's PDO store, inside the entity's open transaction (the hook never commits;
  * the commit belongs to the entity save and is reported apart).
  *
- *   php bench/outbox.php --driver sqlite|mysql|pgsql [--count N] [--warmup N] [--journal wal]
+ *   php bench/outbox.php --driver sqlite|mysql|pgsql [--count N] [--warmup N] [--journal wal] [--memory]
  * SQLite: a file in the temp dir, in the journal mode a fresh PDO connection gets
  * (rollback journal, "delete") unless --journal says otherwise.
  * MySQL/PostgreSQL use TG_TEST_{MYSQL,PGSQL}_{DSN,USER,PASSWORD}. One JSON line out.
@@ -30,8 +30,9 @@ if (!storesAvailable()) {
 
 $file = null;
 if ($driver === 'sqlite') {
-    $file = tempnam(sys_get_temp_dir(), 'tg-bench-outbox-');
-    $pdo = new \PDO("sqlite:$file");
+    // --memory: no file at all, to see what the store's PHP and SQL cost by themselves.
+    $file = isset($o['memory']) ? null : tempnam(sys_get_temp_dir(), 'tg-bench-outbox-');
+    $pdo = new \PDO($file === null ? 'sqlite::memory:' : "sqlite:$file");
     if (isset($o['journal'])) {
         $pdo->query('PRAGMA journal_mode=' . preg_replace('/\W/', '', $o['journal']))->fetchColumn();
     }
@@ -86,7 +87,7 @@ if ($file !== null) {
     }
 }
 emit([
-    'driver' => $driver, 'available' => true, 'count' => count($enqueue),
+    'driver' => $driver, 'available' => true, 'memory' => $driver === 'sqlite' && $file === null, 'count' => count($enqueue),
     'server' => $server, 'journal' => $journal,
     'p50Us' => percentile($enqueue, 50), 'p99Us' => percentile($enqueue, 99),
     'commitP50Us' => percentile($commit, 50), 'commitP99Us' => percentile($commit, 99),

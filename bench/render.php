@@ -28,23 +28,24 @@ $med = static fn (array $rs, callable $f): float => median(array_map($f, $rs));
 $ops = static fn (string $cl, int $c): float => $med($sel($cl, $c), fn ($x) => $x['opsPerSec']);
 $cpuK = static fn (string $cl, int $c): float => $med($sel($cl, $c), fn ($x) => $x['cpuSeconds'] / $x['ops'] * 1000);
 $sbK = static fn (string $cl, int $c): float => $med($sel($cl, $c), fn ($x) => $x['sandboxCpuSeconds'] / $x['ops'] * 1000);
-/** Median over rounds of ext/other, each ratio from runs of the same round. */
-$ratio = static function (string $other, int $c) use ($sel): ?float {
+/** Median over rounds of a/b, each ratio from runs of the same round. */
+$ratioOf = static function (string $a, string $b, int $c) use ($sel): ?float {
     $by = [];
-    foreach ($sel('ext', $c) as $x) {
-        $by[$x['round']]['ext'] = $x['opsPerSec'];
+    foreach ($sel($a, $c) as $x) {
+        $by[$x['round']]['a'] = $x['opsPerSec'];
     }
-    foreach ($sel($other, $c) as $x) {
-        $by[$x['round']]['other'] = $x['opsPerSec'];
+    foreach ($sel($b, $c) as $x) {
+        $by[$x['round']]['b'] = $x['opsPerSec'];
     }
     $ratios = [];
     foreach ($by as $p) {
-        if (isset($p['ext'], $p['other'])) {
-            $ratios[] = $p['ext'] / $p['other'];
+        if (isset($p['a'], $p['b'])) {
+            $ratios[] = $p['a'] / $p['b'];
         }
     }
     return $ratios ? median($ratios) : null;
 };
+$ratio = static fn (string $other, int $c): ?float => $ratioOf('ext', $other, $c);
 $pairs = static fn (int $c): int => count($sel('ext', $c));
 $lat = static function (string $cl, int $c) use ($r): ?array {
     foreach ($r['latency'] as $l) {
@@ -55,7 +56,7 @@ $lat = static function (string $cl, int $c) use ($r): ?array {
     return null;
 };
 
-$names = ['ext' => 'ext `sendBatch`', 'guzzle-pool' => 'Guzzle 7 `Pool`', 'guzzle-serial' => 'Guzzle 7 one by one',
+$names = ['ext' => 'ext `sendBatch`', 'ext-h1' => 'ext `sendBatch` over HTTP/1.1 (`http2` => false)', 'guzzle-pool' => 'Guzzle 7 `Pool`', 'guzzle-serial' => 'Guzzle 7 one by one',
     'native' => 'native ceiling (tg-bench)', 'core-batch' => 'tg-core `send_batch`, no PHP',
     'core-spawn' => 'tg-core `execute`, spawned tasks'];
 
@@ -81,9 +82,16 @@ $vsNative = $ratio('native', $c32);
 $sqlite = null;
 $sqliteWal = null;
 $mysql = null;
+$sqliteMem = null;
 foreach ($r['outbox'] as $ob) {
     if ($ob['driver'] === 'sqlite' && !empty($ob['available'])) {
-        ($ob['journal'] ?? '') === 'wal' ? $sqliteWal = $ob : $sqlite = $ob;
+        if (!empty($ob['memory'])) {
+            $sqliteMem = $ob;
+        } elseif (($ob['journal'] ?? '') === 'wal') {
+            $sqliteWal = $ob;
+        } else {
+            $sqlite = $ob;
+        }
     }
     if ($ob['driver'] === 'mysql') {
         $mysql = $ob;
@@ -100,6 +108,10 @@ echo "| `sendBatch` at concurrency $c32 ≥ 4× Guzzle `Pool` | " . ($vsGuzzle =
     . " (median of {$pairs($c32)} paired runs) | " . $yes($vsGuzzle !== null && $vsGuzzle >= 4) . " |\n";
 echo "| `sendBatch` at concurrency $c32 ≥ 80% of the native ceiling | " . ($vsNative === null ? 'n/a' : $f0($vsNative * 100) . '%')
     . " (median of {$pairs($c32)} paired runs) | " . $yes($vsNative !== null && $vsNative >= 0.8) . " |\n";
+$ceilVsGuzzle = $ratioOf('native', 'guzzle-pool', $c32);
+if ($ceilVsGuzzle !== null) {
+    echo "| (for scale: the native ceiling ÷ Guzzle `Pool` at $c32) | " . $f2($ceilVsGuzzle) . "× (median of {$pairs($c32)} paired runs) | " . ($ceilVsGuzzle < 4 ? 'so 4× is above the ceiling on this machine' : '') . " |\n";
+}
 if ($sqlite !== null) {
     echo "| outbox write < 200 µs p50 on SQLite | " . $f0($sqlite['p50Us']) . " µs (rollback journal, PDO's default)"
         . ($sqliteWal ? '; ' . $f0($sqliteWal['p50Us']) . ' µs in WAL mode' : '') . ' | '
@@ -139,7 +151,7 @@ echo "- **latency** is per request on the wire, from the request's first frame t
 echo "- **CPU s / 1,000 ops** = user + system time of the client process (`getrusage(RUSAGE_SELF)`, which includes the extension's runtime threads), over the measured window. The sandbox's CPU is the same work for every client and is excluded (shown apart).\n\n";
 
 // diagnostics
-$diag = ['ext', 'core-batch', 'core-spawn', 'native'];
+$diag = ['ext', 'ext-h1', 'core-batch', 'core-spawn', 'native'];
 echo "### Where the extension's time goes (concurrency $c32)\n\n";
 echo "| engine | ops/s | CPU s / 1,000 ops |\n|---|---:|---:|\n";
 foreach ($diag as $cl) {
@@ -167,7 +179,8 @@ echo "What a hook adds to an entity save: `Outbox::enqueue()` (the module's PDO 
 echo "| database | p50 µs | p99 µs | coalescing save p50 / p99 µs | the entity's commit p50 / p99 µs |\n|---|---:|---:|---:|---:|\n";
 foreach ($r['outbox'] as $ob) {
     $label = match ($ob['driver']) {
-        'sqlite' => 'SQLite ' . ($ob['server'] ?? '') . ', file, journal_mode=' . ($ob['journal'] ?? '?'),
+        'sqlite' => 'SQLite ' . ($ob['server'] ?? '') . (empty($ob['memory']) ? ', file, journal_mode=' . ($ob['journal'] ?? '?')
+            : ', `:memory:` (no file: the store\'s own PHP and SQL)'),
         'mysql' => 'MariaDB ' . ($ob['server'] ?? '') . ', unix socket',
         'pgsql' => 'PostgreSQL ' . ($ob['server'] ?? '') . ', unix socket',
         default => $ob['driver'],
@@ -179,7 +192,7 @@ foreach ($r['outbox'] as $ob) {
     printf("| %s | %s | %s | %s / %s | %s / %s |\n", $label, $f0($ob['p50Us']), $f0($ob['p99Us']), $f0($ob['coalesceP50Us']),
         $f0($ob['coalesceP99Us']), $f0($ob['commitP50Us']), $f0($ob['commitP99Us']));
 }
-echo "\nThe MariaDB and PostgreSQL servers are the private test servers of `tests/scripts/start-databases.sh` (durability off: no fsync at commit), so their commit column is a floor.\n\n";
+echo "\nSQLite files are in the system temp directory on this machine's disk. The MariaDB and PostgreSQL servers are the private test servers of `tests/scripts/start-databases.sh` (durability off: no fsync at commit), so their commit column is a floor.\n\n";
 
 // ------------------------------------------------------------------ inbound
 $in = $r['inbound'];
@@ -223,26 +236,44 @@ echo "\nRSS is `VmRSS` from `/proc`; the without/with pairs are run alternately 
 
 // ------------------------------------------------------------------ reading
 echo "## Reading: what limits each figure\n\n";
-$gz = $sel('guzzle-pool', $c32);
-$gzUtil = $util('guzzle-pool', $c32);
-echo "- **Guzzle `Pool`** is bound by PHP itself: " . $f2($cpuK('guzzle-pool', $c32)) . " CPU s per 1,000 operations in one single-threaded process (PSR-7 objects, promises, curl multi bookkeeping, one HTTP/1.1 connection per in-flight request). It barely moves from concurrency 8 to 64 ("
-    . implode(' / ', array_map(fn ($c) => $f0($ops('guzzle-pool', $c)), array_values(array_filter($cfg['conc'], fn ($c) => $c > 1)))) . " ops/s): one core is saturated.\n";
-echo "- **The native ceiling** (" . $f0($ops('native', $c32)) . " ops/s at $c32) is bound by the machine: client and sandbox share " . $m['cores'] . " cores, and the sandbox alone spends " . $f2($sbK('native', $c32)) . " CPU s per 1,000 upserts (one mutex-guarded state, JSON parse, validation, event log). Client + sandbox keep the cores " . $f0($util('native', $c32) * 100) . "% busy at $c32, so the ceiling is the sandbox's share of a 2-core box rather than the wire; on a real network the remote end's latency, not CPU, bounds it.\n";
-$coreB = $sel('core-batch', $c32) ? $ops('core-batch', $c32) : 0;
-$coreS = $sel('core-spawn', $c32) ? $ops('core-spawn', $c32) : 0;
-echo "- **The extension** reaches " . ($vsNative === null ? '?' : $f0($vsNative * 100) . '%') . " of the ceiling and " . ($vsGuzzle === null ? '?' : $f2($vsGuzzle) . '×') . " Guzzle at $c32. The same engine without PHP (tg-core `send_batch` on the same two-thread runtime, driven by `block_on` as the extension drives it) does " . $f0($coreB) . " ops/s, "
-    . ($coreS ? "and with the operations spawned as tasks " . $f0($coreS) . " ops/s; " : '')
-    . "so tg-core costs little next to the ceiling and the gap is the PHP boundary"
-    . ($ph ? ": of the " . $f2($extSecs) . " s a batch takes, " . $f2($phase('inSeconds') + $phase('outSeconds')) . " s (" . $f0(($phase('inSeconds') + $phase('outSeconds')) / max(0.001, $extSecs) * 100) . "%) are spent converting " . $f0($cfg['ops']) . " PHP arrays to JSON values and validating them before the first request leaves, and building " . $f0($cfg['ops']) . " result arrays (each with the whole decoded answer) after the last one arrives, with no request in flight" : '')
-    . ". The extension burns " . $f2($cpuK('ext', $c32)) . " CPU s per 1,000 operations against " . $f2($cpuK('native', $c32)) . " for the ceiling; most of the difference is allocation (`serde_json::Value` trees for every payload and every answer, then PHP hash tables built from them) and the PHP thread polling every request future inside `block_on` while the connection task runs on a worker thread.\n";
+$cores = max(1, (int) $m['cores']);
+$us = static fn (float $cpuPerK): string => number_format($cpuPerK * 1000, 0) . ' µs';
+$cpuBound = static fn (string $cl, int $c): float => $cores / max(1e-9, ($cpuK($cl, $c) + $sbK($cl, $c)) / 1000);
+$gzCpu = $cpuK('guzzle-pool', $c32);
+echo "- **Everything here is CPU-bound.** Client and sandbox share $cores cores (load average {$m['loadavg']} when the run started: other work on the machine shows up as run-to-run noise, which the paired ratios absorb). "
+    . "Per operation the sandbox spends " . $us($sbK('native', $c32)) . " of CPU whoever the client is, so a client costing X µs per operation can at best reach $cores ÷ (X + sandbox) operations per second.\n";
+echo "- **Guzzle `Pool`** is bound by its single PHP thread: " . $us($gzCpu) . " of CPU per operation (PSR-7 objects, promises, curl multi bookkeeping, one HTTP/1.1 connection per request in flight), so at most " . $f0(1000 / max(1e-9, $gzCpu)) . " ops/s on one core; measured "
+    . implode(' / ', array_map(fn ($c) => $f0($ops('guzzle-pool', $c)), $cfg['conc'])) . ' ops/s at concurrency ' . implode(' / ', $cfg['conc']) . ": concurrency beyond 8 buys nothing.\n";
+echo "- **The native ceiling** costs " . $us($cpuK('native', $c32)) . " per operation: bound " . $f0($cpuBound('native', $c32)) . " ops/s, measured " . $f0($ops('native', $c32)) . " at $c32 (client + sandbox keep the cores " . $f0($util('native', $c32) * 100) . "% busy; the rest is five busy threads taking turns on $cores cores). "
+    . ($ceilVsGuzzle !== null ? "It is " . $f2($ceilVsGuzzle) . "× Guzzle `Pool` in the paired runs" . ($ceilVsGuzzle < 4 ? ", so on this machine no client can be 4× Guzzle: the 4× target needs the sandbox (or a real, remote Trading Grid) to stop sharing the client's two cores" : '') . ". " : '')
+    . "On a real network the remote end's latency, not CPU, bounds it, and concurrency is what hides that latency.\n";
+$extCpu = $cpuK('ext', $c32);
+$predicted = ($cpuK('native', $c32) + $sbK('native', $c32)) / max(1e-9, $extCpu + $sbK('ext', $c32));
+echo "- **The extension** costs " . $us($extCpu) . " per operation against the ceiling's " . $us($cpuK('native', $c32)) . ", so the CPU budget alone predicts " . $f0($predicted * 100) . "% of the ceiling; measured " . ($vsNative === null ? '?' : $f0($vsNative * 100) . '%') . " (and " . ($vsGuzzle === null ? '?' : $f2($vsGuzzle) . '×') . " Guzzle). "
+    . "HTTP/2 is not what limits it: over HTTP/1.1 it does " . ($sel('ext-h1', $c32) ? $f0($ops('ext-h1', $c32)) : '?') . " ops/s. "
+    . "The same engine without PHP (tg-core `send_batch`, same two-thread runtime, driven by `block_on` like the extension) costs " . ($sel('core-batch', $c32) ? $us($cpuK('core-batch', $c32)) : '?') . " per operation and does " . ($sel('core-batch', $c32) ? $f0($ops('core-batch', $c32)) : '?') . " ops/s"
+    . ($sel('core-spawn', $c32) ? " (" . $f0($ops('core-spawn', $c32)) . " with each operation spawned as a task)" : '') . ". "
+    . "So of the extension's extra " . $us($extCpu - $cpuK('native', $c32)) . ", about " . ($sel('core-batch', $c32) ? $us($extCpu - $cpuK('core-batch', $c32)) : '?') . " is the PHP boundary (PHP array → `serde_json::Value` → validation, and every answer `Value` → PHP array, after `serde_json::to_value` has deep-copied it once more) and " . ($sel('core-batch', $c32) ? $us($cpuK('core-batch', $c32) - $cpuK('native', $c32)) : '?') . " is tg-core's own work per request (schema validation, the payload serialised twice — once for the idempotency key, once for the body — and copied per attempt, the answer parsed into a `Value` tree, the token behind an async mutex on every request). The profile of both is dominated by `malloc`/`free`. "
+    . ($ph ? "And the time is badly placed: of the " . $f2($extSecs) . " s one call takes, " . $f2($phase('inSeconds')) . " s of conversion happen before the first request leaves and " . $f2($phase('outSeconds')) . " s after the last answer arrives, with nothing in flight; while requests are in flight the PHP thread also polls every request future (inside `block_on`) while the connection runs on a worker thread, so each answer costs a cross-thread wake-up." : '') . "\n";
+$l32 = ['ext' => $lat('ext', $c32), 'guzzle-pool' => $lat('guzzle-pool', $c32)];
+if ($l32['ext'] && $l32['guzzle-pool']) {
+    echo "- **Latency** follows from the throughput: a client that keeps N requests in flight sees N ÷ throughput per request (Little's law), so the extension's per-request p50 at $c32 (" . $f2($l32['ext']['p50Ms']) . " ms) is higher than Guzzle's (" . $f2($l32['guzzle-pool']['p50Ms']) . " ms) precisely because Guzzle, CPU-bound, never has $c32 requests in flight. At concurrency 1 every client is the sandbox's round trip plus its own per-request overhead.\n";
+}
 if ($sqlite !== null) {
-    echo "- **Outbox write**: the store's two statements are cheap; what costs is SQLite's write lock and journal: with the rollback journal (what a plain PDO connection gets) the first write of a transaction creates the `-journal` file, so the `INSERT` pays file-system calls (p50 " . $f0($sqlite['p50Us']) . " µs)"
-        . ($sqliteWal ? "; in WAL mode it appends to the log instead (p50 " . $f0($sqliteWal['p50Us']) . " µs)" : '')
-        . ". MariaDB over its unix socket: " . ($mysql && !empty($mysql['available']) ? 'p50 ' . $f0($mysql['p50Us']) . ' µs, two round trips (SELECT, INSERT) to the server' : 'not measured') . ". No network call is ever made on the request path.\n";
+    echo "- **Outbox write**: "
+        . ($sqliteMem ? "with no file at all (SQLite `:memory:`) `enqueue()` still takes " . $f0($sqliteMem['p50Us']) . " µs p50: that is the store itself — validation, `json_encode`, and above all `Dialect` calling `PDO::prepare()` afresh for the coalescing `SELECT` and for the `INSERT` on every call (preparing those two statements costs about 40 µs here; executing them once prepared, under 30 µs). " : '')
+        . "On a file, SQLite with the rollback journal (what a plain PDO connection gets) creates the `-journal` file on the first write of each transaction: p50 " . $f0($sqlite['p50Us']) . " µs"
+        . ($sqliteWal ? "; in WAL mode (`PRAGMA journal_mode=WAL`) it appends to the log instead: p50 " . $f0($sqliteWal['p50Us']) . ' µs' : '') . ". "
+        . ($mysql && !empty($mysql['available']) ? "MariaDB: p50 " . $f0($mysql['p50Us']) . " µs, two round trips (the `SELECT`, then the `INSERT`) over its unix socket. " : '')
+        . "The p99s and the commit column are the disk, which other work on this machine shares. No network call is made on the request path.\n";
 }
 if (!empty($in['stored']['available'])) {
-    echo "- **Inbound** is bound by the inbox write: verifying and decoding take " . $f1($v['ext']['p50Us']) . " µs (extension) or " . $f1($v['php']['p50Us']) . " µs (PHP) per delivery, storing it " . $f0($in['stored']['ext']['p50Us']) . " µs (one SQLite transaction with its journal and fsync per delivery). Plain PHP's `hash_hmac` and `json_decode` are C functions already, so the extension's advantage is its stricter checks at the same cost, not speed.\n";
+    $vr = $v['ratio'];
+    echo "- **Inbound** is bound by the inbox write: verifying and decoding take " . $f1($v['ext']['p50Us']) . " µs with the extension and " . $f1($v['php']['p50Us']) . " µs in plain PHP (" . $f2($vr) . "×" . ($vr >= 1 ? ': one call into Rust instead of a dozen PHP calls and the PHP array walks' : '') . "), storing a delivery " . $f0($in['stored']['ext']['p50Us']) . " µs (its own SQLite transaction, journal and fsync), so stored deliveries per second are the same either way (" . $f2($in['stored']['ratio']) . "×).\n";
 }
-echo "- **Memory**: loading the extension maps the library (+" . $mb($loaded) . "); the first client adds the tokio runtime's two worker threads (stacks are virtual; RSS is what they touch), the connection and rustls' state (+" . $mb($used) . " in all). Over " . $f0($growth['total']) . " operations RSS moves by " . $mb($growth['growthKb']) . ": the runtime, the pool and the token cache are reused, and each batch's values are freed when its result array is.\n";
-echo "- **First call after fork** (" . $f1($fk['firstMs']) . " ms) is building a runtime for the new pid, a token request and a TCP connect; from the second call on it is " . $f2($fk['secondMs']) . " ms. Reusing the `Client` object the parent built (" . $f1($fk['inheritedMs']) . " ms) is slower than building a new one: its pooled connection belongs to the runtime that did not survive the fork.\n";
+echo "- **Memory**: loading the extension maps the library (+" . $mb($loaded) . "); the first client adds the tokio runtime's worker threads (their stacks are virtual; RSS counts what they touch), the connection and rustls' state (+" . $mb($used) . " in all). Over " . $f0($growth['total']) . " operations RSS moves by " . $mb($growth['growthKb']) . " and the readings are flat after the first tenth: the runtime, the pool and the token are reused, and each batch's values are freed with its result array.\n";
+echo "- **First call after fork** (" . $f1($fk['firstMs']) . " ms, against " . $f1($fk['parentFirstMs']) . " ms as the first call of a fresh process) is a new runtime for the new pid, a token request and a TCP connect, plus the copy-on-write faults of a forked process; the second call takes " . $f2($fk['secondMs']) . " ms. "
+    . ($fk['inheritedMs'] > 2 * max(0.1, $fk['firstMs'])
+        ? "Using the `Client` object the parent built (" . $f1($fk['inheritedMs']) . " ms) is slower: its pooled connection belonged to the parent's runtime."
+        : "The `Client` object the parent built works in the child as well (" . $f1($fk['inheritedMs']) . " ms): it notices the new pid and rebuilds its connection pool.") . "\n";
 echo ob_get_clean();

@@ -8,7 +8,8 @@
 #                           works, writes nothing in the repository (< 30 s once built)
 #
 # Environment: PHP (default php), CARGO (default cargo), TG_BENCH_NO_DB=1 skips the
-# MariaDB/PostgreSQL outbox runs, TG_BENCH_KEEP=1 keeps the scratch directory.
+# MariaDB outbox run, TG_BENCH_PGSQL=1 adds PostgreSQL, TG_BENCH_KEEP=1 keeps the
+# scratch directory.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,7 +57,10 @@ trap cleanup EXIT
 # Private database servers (their own directory, so a concurrent `make test` keeps its own).
 if [ "$SMOKE" = 0 ] && [ "${TG_BENCH_NO_DB:-0}" != 1 ] && [ -x tests/scripts/start-databases.sh ]; then
     DB_STARTED=1
-    if exports="$(TG_DB_DIR="$TG_BENCH_WORK/db" bash tests/scripts/start-databases.sh start 2>"$TG_BENCH_WORK/db.log")"; then
+    # MariaDB is what the figures need; PostgreSQL is added when TG_BENCH_PGSQL=1.
+    dbs=mysql
+    if [ "${TG_BENCH_PGSQL:-0}" = 1 ]; then dbs=""; chmod 755 "$TG_BENCH_WORK"; fi
+    if exports="$(TG_DATABASES="$dbs" TG_DB_DIR="$TG_BENCH_WORK/db" bash tests/scripts/start-databases.sh start 2>"$TG_BENCH_WORK/db.log")"; then
         eval "$exports"
     else
         echo "bench: could not start the test databases (see below); their outbox rows will say so" >&2

@@ -7,11 +7,11 @@ use ext_php_rs::types::{ZendHashTable, Zval};
 use serde_json::{json, Value};
 
 use tg_core::api::{OpKind, Operation};
-use tg_core::batch::{BatchOp, BatchResult};
+use tg_core::batch::{missing_result, BatchOp, BatchResult};
 use tg_core::client::{Client as CoreClient, ClientConfig, Secret};
 use tg_core::Error;
 
-use crate::convert::{array_to_json, values_of, zval_to_json};
+use crate::convert::{array_to_json, element_to_json, json_to_zval, values_of};
 use crate::guard::{block_on, call, call_json};
 
 const OPTIONS: &[&str] = &[
@@ -125,46 +125,76 @@ fn with(mut base: Value, extra: &[(&str, Value)]) -> Value {
     base
 }
 
-fn result_json(r: &BatchResult) -> Value {
-    serde_json::to_value(r).unwrap_or_else(|e| {
-        json!({"id": r.id, "ok": false,
-        "error": {"class": "internal", "retryable": false, "message": e.to_string()}})
-    })
+/// One result as the PHP array `sendBatch` documents: id, ok, status, attempts, result,
+/// error. The answer body is converted straight from the core's value, never copied.
+fn result_zval(r: BatchResult) -> Result<Zval, Error> {
+    let built =
+        |e: ext_php_rs::error::Error| Error::Internal(format!("cannot build a PHP array: {e}"));
+    let mut h = ZendHashTable::with_capacity(6);
+    h.insert("id", r.id).map_err(built)?;
+    h.insert("ok", r.ok).map_err(built)?;
+    h.insert("status", r.status.map(i64::from)).map_err(built)?;
+    h.insert("attempts", i64::from(r.attempts)).map_err(built)?;
+    let result = match &r.result {
+        Some(v) => json_to_zval(v)?,
+        None => Zval::null(),
+    };
+    h.insert("result", result).map_err(built)?;
+    let error = match &r.error {
+        Some(e) => json_to_zval(
+            &serde_json::to_value(e)
+                .map_err(|e| Error::Internal(format!("cannot encode an error: {e}")))?,
+        )?,
+        None => Zval::null(),
+    };
+    h.insert("error", error).map_err(built)?;
+    let mut z = Zval::new();
+    z.set_hashtable(h);
+    Ok(z)
 }
 
 fn batch_entry(i: usize, z: &Zval) -> BatchOp {
-    let fallback_id = format!("#{i}");
-    let v = match zval_to_json(z, &format!("ops[{i}]")) {
-        Ok(v) => v,
+    let fallback_id = || format!("#{i}");
+    let mut v = match element_to_json(z, "ops", i) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => {
+            return BatchOp {
+                id: fallback_id(),
+                op: Err(Error::validation(
+                    format!("ops[{i}]"),
+                    "must be an array with op and payload",
+                )),
+                ordering_key: None,
+                idempotency_key: None,
+            }
+        }
         Err(e) => {
             return BatchOp {
-                id: fallback_id,
+                id: fallback_id(),
                 op: Err(e),
                 ordering_key: None,
                 idempotency_key: None,
             }
         }
     };
-    let id = v
-        .get("id")
-        .and_then(|x| match x {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-        .unwrap_or(fallback_id);
-    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let id = match v.remove("id") {
+        Some(Value::String(s)) => s,
+        Some(Value::Number(n)) => n.to_string(),
+        _ => fallback_id(),
+    };
+    let mut text = |k: &str| match v.remove(k) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    };
+    let name = text("op");
+    let ordering_key = text("orderingKey");
+    let idempotency_key = text("idempotencyKey");
     let op = (|| {
-        if !v.is_object() {
-            return Err(Error::validation(
-                format!("ops[{i}]"),
-                "must be an array with op and payload",
-            ));
-        }
-        let name = text("op")
-            .ok_or_else(|| Error::validation("op", "is required (e.g. partner.upsert)"))?;
-        let p = match v.get("payload") {
-            Some(Value::Object(_)) => v.get("payload").cloned().unwrap_or(Value::Null),
+        let name =
+            name.ok_or_else(|| Error::validation("op", "is required (e.g. partner.upsert)"))?;
+        // Moved out, not copied: the payload is the bulk of the entry.
+        let p = match v.remove("payload") {
+            Some(p @ Value::Object(_)) => p,
             Some(Value::Array(a)) if a.is_empty() => json!({}),
             Some(_) => return Err(Error::validation("payload", "must be an associative array")),
             None => return Err(Error::validation("payload", "is required")),
@@ -174,8 +204,8 @@ fn batch_entry(i: usize, z: &Zval) -> BatchOp {
     BatchOp {
         id,
         op,
-        ordering_key: text("orderingKey").filter(|s| !s.is_empty()),
-        idempotency_key: text("idempotencyKey").filter(|s| !s.is_empty()),
+        ordering_key,
+        idempotency_key,
     }
 }
 
@@ -535,24 +565,64 @@ impl Client {
     /// Sends one operation in the sendBatch format and returns its result (never throws for
     /// a failed operation; the result says what failed).
     pub fn send(&self, op: &Zval) -> PhpResult<Zval> {
-        call_json(|| {
+        call(|| {
             let entry = batch_entry(0, op);
             let results = block_on(self.inner()?.send_batch(vec![entry]))?;
-            Ok(results.first().map(result_json).unwrap_or(Value::Null))
+            match results.into_iter().next() {
+                Some(r) => result_zval(r),
+                None => Ok(Zval::null()),
+            }
         })
     }
 
     /// Sends many operations concurrently (up to `concurrency` in flight), in order per
     /// orderingKey, and returns one result per operation in the input order.
     pub fn send_batch(&self, ops: &ZendHashTable) -> PhpResult<Zval> {
-        call_json(|| {
+        call(|| {
             let entries: Vec<BatchOp> = values_of(ops)
                 .into_iter()
                 .enumerate()
                 .map(|(i, z)| batch_entry(i, z))
                 .collect();
-            let results = block_on(self.inner()?.send_batch(entries))?;
-            Ok(Value::Array(results.iter().map(result_json).collect()))
+            let total = entries.len();
+            let core = self.inner()?;
+            let built = |e: ext_php_rs::error::Error| {
+                Error::Internal(format!("cannot build a PHP array: {e}"))
+            };
+            // Filled in input order first, then each slot replaced as its result arrives
+            // (replacing keeps the position), so results are converted to PHP while the
+            // rest are still on the wire.
+            let mut out = ZendHashTable::with_capacity(u32::try_from(total).unwrap_or(u32::MAX));
+            for _ in 0..total {
+                out.push(Zval::null()).map_err(built)?;
+            }
+            let mut seen = vec![false; total];
+            block_on(async {
+                let mut stream = core.start_batch(entries);
+                // Whatever has arrived, up to 256 at a time: one wake-up of this thread
+                // per handful of results rather than one per result.
+                let mut arrived = Vec::with_capacity(256);
+                while stream.recv_many(&mut arrived, 256).await > 0 {
+                    for (i, r) in arrived.drain(..) {
+                        let slot = i64::try_from(i)
+                            .map_err(|_| Error::Internal("result index out of range".into()))?;
+                        out.insert_at_index(slot, result_zval(r)?).map_err(built)?;
+                        if let Some(s) = seen.get_mut(i) {
+                            *s = true;
+                        }
+                    }
+                }
+                Ok::<(), Error>(())
+            })??;
+            for (i, _) in seen.iter().enumerate().filter(|(_, s)| !**s) {
+                let slot = i64::try_from(i)
+                    .map_err(|_| Error::Internal("result index out of range".into()))?;
+                out.insert_at_index(slot, result_zval(missing_result(i))?)
+                    .map_err(built)?;
+            }
+            let mut z = Zval::new();
+            z.set_hashtable(out);
+            Ok(z)
         })
     }
 }

@@ -9,40 +9,64 @@ use tg_core::Error;
 
 const MAX_DEPTH: usize = 64;
 
-fn path_of(parent: &str, key: &str) -> String {
-    if parent.is_empty() {
-        key.to_string()
-    } else {
-        format!("{parent}.{key}")
+/// Where a value sits in the input, built into text only when an error names it (a
+/// payload converts without allocating a single path string).
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root(&'a str),
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root(p) => p.to_string(),
+            Path::Key(parent, key) => match parent.render() {
+                p if p.is_empty() => key.to_string(),
+                p => format!("{p}.{key}"),
+            },
+            Path::Index(parent, i) => format!("{}[{i}]", field_name(parent.render())),
+        }
+    }
+
+    /// The field name an error carries: "(payload)" for the whole input.
+    fn field(&self) -> String {
+        field_name(self.render())
     }
 }
 
-pub fn zval_to_json(z: &Zval, path: &str) -> Result<Value, Error> {
-    to_json(z, path, 0)
-}
-
-pub fn array_to_json(h: &ZendHashTable, path: &str) -> Result<Value, Error> {
-    table_to_json(h, path, 0)
-}
-
-fn field(path: &str) -> String {
+fn field_name(path: String) -> String {
     if path.is_empty() {
         "(payload)".to_string()
     } else {
-        path.to_string()
+        path
     }
 }
 
-fn to_json(z: &Zval, path: &str, depth: usize) -> Result<Value, Error> {
+/// Element `i` of the PHP list called `list` (its errors say `list[i].field`).
+pub fn element_to_json(z: &Zval, list: &str, i: usize) -> Result<Value, Error> {
+    to_json(z, &Path::Index(&Path::Root(list), i), 0)
+}
+
+pub fn array_to_json(h: &ZendHashTable, path: &str) -> Result<Value, Error> {
+    table_to_json(h, &Path::Root(path), 0)
+}
+
+fn too_deep(path: &Path<'_>) -> Error {
+    Error::validation(
+        path.field(),
+        format!("is nested deeper than {MAX_DEPTH} levels"),
+    )
+}
+
+fn to_json(z: &Zval, path: &Path<'_>, depth: usize) -> Result<Value, Error> {
     // An array element can be a PHP reference: `foreach ($a as &$v)` leaves one behind,
     // and `$a['x'] = &$y` makes one. Read through it (a reference cycle still ends at the
     // depth limit below).
     let z = z.dereference();
     if depth > MAX_DEPTH {
-        return Err(Error::validation(
-            field(path),
-            format!("is nested deeper than {MAX_DEPTH} levels"),
-        ));
+        return Err(too_deep(path));
     }
     if z.is_null() {
         return Ok(Value::Null);
@@ -56,7 +80,7 @@ fn to_json(z: &Zval, path: &str, depth: usize) -> Result<Value, Error> {
     if let Some(d) = z.double() {
         return Number::from_f64(d).map(Value::Number).ok_or_else(|| {
             Error::validation(
-                field(path),
+                path.field(),
                 "must be a finite number (NaN and INF are not allowed)",
             )
         });
@@ -64,7 +88,7 @@ fn to_json(z: &Zval, path: &str, depth: usize) -> Result<Value, Error> {
     if z.is_string() {
         return match z.str() {
             Some(s) => Ok(Value::String(s.to_string())),
-            None => Err(Error::validation(field(path), "is not valid UTF-8 text")),
+            None => Err(Error::validation(path.field(), "is not valid UTF-8 text")),
         };
     }
     if let Some(h) = z.array() {
@@ -78,17 +102,14 @@ fn to_json(z: &Zval, path: &str, depth: usize) -> Result<Value, Error> {
         "a value JSON cannot carry"
     };
     Err(Error::validation(
-        field(path),
+        path.field(),
         format!("must be a scalar or an array, got {what}"),
     ))
 }
 
-fn table_to_json(h: &ZendHashTable, path: &str, depth: usize) -> Result<Value, Error> {
+fn table_to_json(h: &ZendHashTable, path: &Path<'_>, depth: usize) -> Result<Value, Error> {
     if depth > MAX_DEPTH {
-        return Err(Error::validation(
-            field(path),
-            format!("is nested deeper than {MAX_DEPTH} levels"),
-        ));
+        return Err(too_deep(path));
     }
     // One pass over the raw keys. ext-php-rs's own `iter()` (and `has_sequential_keys()`,
     // which uses it) panics on a string key that is not UTF-8 ("Invalid array key!").
@@ -111,7 +132,7 @@ fn table_to_json(h: &ZendHashTable, path: &str, depth: usize) -> Result<Value, E
     if sequential {
         let mut list = Vec::with_capacity(entries.len());
         for (i, (_, v)) in entries.into_iter().enumerate() {
-            list.push(to_json(v, &format!("{}[{i}]", field(path)), depth)?);
+            list.push(to_json(v, &Path::Index(path, i), depth)?);
         }
         return Ok(Value::Array(list));
     }
@@ -119,12 +140,12 @@ fn table_to_json(h: &ZendHashTable, path: &str, depth: usize) -> Result<Value, E
     for (key, v) in entries {
         let Some(key) = key else {
             return Err(Error::validation(
-                field(path),
+                path.field(),
                 "has a key that is not valid UTF-8",
             ));
         };
-        let p = path_of(path, &key);
-        map.insert(key, to_json(v, &p, depth)?);
+        let value = to_json(v, &Path::Key(path, &key), depth)?;
+        map.insert(key, value);
     }
     Ok(Value::Object(map))
 }

@@ -13,6 +13,12 @@ mod runtime;
 mod sensitive;
 mod webhook;
 
+/// Rust's own allocations (payloads, answers, the HTTP stack) go to mimalloc rather than
+/// glibc's malloc: a batch allocates on the PHP thread and frees on the runtime's worker
+/// threads (and back), which glibc serves with arena locks and consolidation. PHP's own
+/// memory (zvals, arrays) is untouched: it stays with the Zend allocator.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ModuleEntry;
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};

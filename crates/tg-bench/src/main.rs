@@ -288,7 +288,9 @@ fn deliver(args: &[String]) -> Result<(), String> {
     let out = rt.block_on(async move {
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
         let tok: Value = http
-            .post(format!("{base}/v1/oauth2/tokens?grant_type=client_credentials"))
+            .post(format!(
+                "{base}/v1/oauth2/tokens?grant_type=client_credentials"
+            ))
             .header("Authorization", format!("Basic {basic}"))
             .send()
             .await
@@ -407,7 +409,11 @@ fn deliver_core(
                 ok
             })
         }
-        other => return Err(format!("--engine {other}: use raw, core-batch or core-spawn")),
+        other => {
+            return Err(format!(
+                "--engine {other}: use raw, core-batch or core-spawn"
+            ))
+        }
     };
     let secs = t0.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu0;
@@ -471,7 +477,8 @@ impl Frames {
                 buf = &buf[n..];
                 if self.hdr_len == 9 {
                     let h = self.hdr;
-                    let len = (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
+                    let len =
+                        (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
                     let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
                     f(h[3], h[4], stream);
                     self.skip = len;
@@ -673,10 +680,7 @@ fn tap(args: &[String]) -> Result<(), String> {
                 // When the first request went out and the last answer came back: the
                 // time before and after is spent in the client, not on the wire.
                 let first = kept.iter().map(|k| k.0).fold(f64::INFINITY, f64::min);
-                let last = kept
-                    .iter()
-                    .map(|k| k.0 + k.1 / 1000.0)
-                    .fold(0.0, f64::max);
+                let last = kept.iter().map(|k| k.0 + k.1 / 1000.0).fold(0.0, f64::max);
                 let mut lat: Vec<f64> = kept.iter().map(|k| k.1).collect();
                 lat.sort_by(|a, b| a.total_cmp(b));
                 println!(

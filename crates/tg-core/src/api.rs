@@ -1,7 +1,7 @@
 //! The operations of the Trading Grid contract (docs/contract.md): their payload
 //! schemas, how each becomes an HTTP request, and its ordering key.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{Error, FieldError, Result};
 use crate::schema::{opt, req, validate_object, Kind, Rule};
@@ -409,106 +409,81 @@ impl Operation {
 
     /// The HTTP request for this operation; path parameters leave the body.
     pub fn request(&self) -> Request {
-        let p = &self.payload;
-        let without = |keys: &[&str]| -> Value {
-            let mut m: Map<String, Value> = p.as_object().cloned().unwrap_or_default();
-            for k in keys {
-                m.remove(*k);
-            }
-            Value::Object(m)
+        self.clone().into_request()
+    }
+
+    /// The HTTP request, taking the payload along instead of copying it.
+    pub fn into_request(self) -> Request {
+        let kind = self.kind;
+        let mut payload = self.payload;
+        let (path, query) = Self::target(kind, &payload);
+        // The keys that went into the path are not repeated in the body.
+        let in_path: &[&str] = match kind {
+            OpKind::MembershipSet => &["communityId", "partnerId"],
+            OpKind::IssueComment | OpKind::IssueStatus => &["issueId"],
+            OpKind::DocumentPublish => &["documentId", "version"],
+            OpKind::OnboardingStep => &["externalId", "stepId"],
+            OpKind::CatalogUpsert => &["itemId"],
+            _ => &[],
         };
-        let (path, body, query) = match self.kind {
-            OpKind::PartnerUpsert => (
-                format!("/tgx/v1/partners/{}", seg(s(p, "externalId"))),
-                Some(p.clone()),
-                vec![],
-            ),
-            OpKind::PartnerDelete => (
-                format!("/tgx/v1/partners/{}", seg(s(p, "externalId"))),
-                None,
-                vec![],
-            ),
-            OpKind::MembershipSet => (
-                format!(
-                    "/tgx/v1/communities/{}/members/{}",
-                    seg(s(p, "communityId")),
-                    seg(s(p, "partnerId"))
-                ),
-                Some(without(&["communityId", "partnerId"])),
-                vec![],
-            ),
-            OpKind::AccessRequestCreate => (
-                "/tgx/v1/access-requests".to_string(),
-                Some(p.clone()),
-                vec![],
-            ),
-            OpKind::IssueCreate => ("/tgx/v1/issues".to_string(), Some(p.clone()), vec![]),
-            OpKind::IssueComment => (
-                format!("/tgx/v1/issues/{}/comments", seg(s(p, "issueId"))),
-                Some(without(&["issueId"])),
-                vec![],
-            ),
-            OpKind::IssueStatus => (
-                format!("/tgx/v1/issues/{}/status", seg(s(p, "issueId"))),
-                Some(without(&["issueId"])),
-                vec![],
-            ),
-            OpKind::DocumentPublish => (
-                format!(
-                    "/tgx/v1/documents/{}/versions/{}",
-                    seg(s(p, "documentId")),
-                    p.get("version").and_then(Value::as_i64).unwrap_or(0)
-                ),
-                Some(without(&["documentId", "version"])),
-                vec![],
-            ),
-            OpKind::DocumentRetract => {
-                let reason = s(p, "reason");
-                let q = if reason.is_empty() {
-                    vec![]
-                } else {
-                    vec![("reason".to_string(), reason.to_string())]
-                };
-                (
-                    format!("/tgx/v1/documents/{}", seg(s(p, "documentId"))),
-                    None,
-                    q,
-                )
+        let body = match kind {
+            OpKind::PartnerDelete | OpKind::DocumentRetract | OpKind::CatalogWithdraw => None,
+            _ => {
+                if let Some(m) = payload.as_object_mut() {
+                    for k in in_path {
+                        m.remove(*k);
+                    }
+                }
+                Some(payload)
             }
-            OpKind::OnboardingStep => (
-                format!(
-                    "/tgx/v1/partners/{}/onboarding/{}",
-                    seg(s(p, "externalId")),
-                    seg(s(p, "stepId"))
-                ),
-                Some(without(&["externalId", "stepId"])),
-                vec![],
-            ),
-            OpKind::CatalogUpsert => (
-                format!("/tgx/v1/catalog/{}", seg(s(p, "itemId"))),
-                Some(without(&["itemId"])),
-                vec![],
-            ),
-            OpKind::CatalogWithdraw => (
-                format!("/tgx/v1/catalog/{}", seg(s(p, "itemId"))),
-                None,
-                vec![],
-            ),
-            OpKind::NotificationCreate => {
-                ("/tgx/v1/notifications".to_string(), Some(p.clone()), vec![])
-            }
-            OpKind::MetricsPortal => (
-                "/tgx/v1/metrics/portal".to_string(),
-                Some(p.clone()),
-                vec![],
-            ),
         };
         Request {
-            method: self.kind.method(),
+            method: kind.method(),
             path,
             query,
             body,
         }
+    }
+
+    /// The path and query of the request (read from the payload).
+    fn target(kind: OpKind, p: &Value) -> (String, Vec<(String, String)>) {
+        let path = match kind {
+            OpKind::PartnerUpsert | OpKind::PartnerDelete => {
+                format!("/tgx/v1/partners/{}", seg(s(p, "externalId")))
+            }
+            OpKind::MembershipSet => format!(
+                "/tgx/v1/communities/{}/members/{}",
+                seg(s(p, "communityId")),
+                seg(s(p, "partnerId"))
+            ),
+            OpKind::AccessRequestCreate => "/tgx/v1/access-requests".to_string(),
+            OpKind::IssueCreate => "/tgx/v1/issues".to_string(),
+            OpKind::IssueComment => format!("/tgx/v1/issues/{}/comments", seg(s(p, "issueId"))),
+            OpKind::IssueStatus => format!("/tgx/v1/issues/{}/status", seg(s(p, "issueId"))),
+            OpKind::DocumentPublish => format!(
+                "/tgx/v1/documents/{}/versions/{}",
+                seg(s(p, "documentId")),
+                p.get("version").and_then(Value::as_i64).unwrap_or(0)
+            ),
+            OpKind::DocumentRetract => format!("/tgx/v1/documents/{}", seg(s(p, "documentId"))),
+            OpKind::OnboardingStep => format!(
+                "/tgx/v1/partners/{}/onboarding/{}",
+                seg(s(p, "externalId")),
+                seg(s(p, "stepId"))
+            ),
+            OpKind::CatalogUpsert | OpKind::CatalogWithdraw => {
+                format!("/tgx/v1/catalog/{}", seg(s(p, "itemId")))
+            }
+            OpKind::NotificationCreate => "/tgx/v1/notifications".to_string(),
+            OpKind::MetricsPortal => "/tgx/v1/metrics/portal".to_string(),
+        };
+        let query = match (kind, s(p, "reason")) {
+            (OpKind::DocumentRetract, reason) if !reason.is_empty() => {
+                vec![("reason".to_string(), reason.to_string())]
+            }
+            _ => vec![],
+        };
+        (path, query)
     }
 }
 

@@ -1,9 +1,9 @@
 //! Many operations at once: concurrent across ordering keys, strictly in order within
 //! one key, one result per operation in the input order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
-use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -11,6 +11,9 @@ use sha2::{Digest, Sha256};
 use crate::api::Operation;
 use crate::client::Client;
 use crate::error::{Error, FieldError};
+
+/// The operations of one ordering key, in input order: (input index, id, operation, idempotency key).
+type Group = Vec<(usize, String, Operation, String)>;
 
 /// One entry of a batch as the caller gave it. `op` is already parsed and validated,
 /// or carries the reason it could not be.
@@ -69,24 +72,77 @@ pub fn derived_key(id: &str, op: &Operation) -> String {
     format!("tg-{}", hex::encode(&digest[..20]))
 }
 
+/// Results of a started batch, as they are produced: (input index, result).
+pub type ResultStream = tokio::sync::mpsc::UnboundedReceiver<(usize, BatchResult)>;
+
+/// A result for an operation that was not sent.
+fn not_sent(id: String, error: BatchError) -> BatchResult {
+    BatchResult {
+        id,
+        ok: false,
+        status: None,
+        attempts: 0,
+        result: None,
+        error: Some(error),
+    }
+}
+
+fn refused(id: String, e: &Error) -> BatchResult {
+    not_sent(id, BatchError::from(e))
+}
+
+/// The result for an operation whose result never came (a task of the batch panicked).
+pub fn missing_result(index: usize) -> BatchResult {
+    refused(
+        format!("#{index}"),
+        &Error::Internal("no result was produced for this operation".into()),
+    )
+}
+
 impl Client {
+    /// Sends the operations and returns one result per operation, in the input order.
     pub async fn send_batch(&self, ops: Vec<BatchOp>) -> Vec<BatchResult> {
         let total = ops.len();
         let mut results: Vec<Option<BatchResult>> = (0..total).map(|_| None).collect();
+        let mut stream = self.start_batch(ops);
+        while let Some((i, r)) = stream.recv().await {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+        results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| r.unwrap_or_else(|| missing_result(i)))
+            .collect()
+    }
+
+    /// Starts sending the operations and returns at once. The stream yields each
+    /// operation's result with its input index as soon as it is known (refused ones
+    /// first), so a caller can consume results while others are still in flight.
+    ///
+    /// Concurrent across ordering keys, up to `concurrency` operations in flight, strictly
+    /// in order within one key (after a failure the rest of that key is not sent and
+    /// reported as `blocked`). Every index arrives exactly once, unless a task of the
+    /// batch panicked: then the stream ends without some of them (see [`missing_result`]).
+    /// Called outside a tokio runtime, every operation is reported as not sent.
+    pub fn start_batch(&self, ops: Vec<BatchOp>) -> ResultStream {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        if tokio::runtime::Handle::try_current().is_err() {
+            let e = Error::Internal("send_batch needs a tokio runtime".into());
+            for (i, entry) in ops.into_iter().enumerate() {
+                let _ = tx.send((i, refused(entry.id, &e)));
+            }
+            return rx;
+        }
         // Group by ordering key, keeping first-seen order of keys and input order inside.
-        let mut groups: Vec<Vec<(usize, String, Operation, String)>> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         for (i, entry) in ops.into_iter().enumerate() {
             match entry.op {
+                // The receiver is still held here: a send cannot fail.
                 Err(e) => {
-                    results[i] = Some(BatchResult {
-                        id: entry.id,
-                        ok: false,
-                        status: None,
-                        attempts: 0,
-                        result: None,
-                        error: Some(BatchError::from(&e)),
-                    });
+                    let _ = tx.send((i, refused(entry.id, &e)));
                 }
                 Ok(op) => {
                     let key = entry.ordering_key.unwrap_or_else(|| op.ordering_key());
@@ -101,38 +157,35 @@ impl Client {
                 }
             }
         }
-        let concurrency = self.config().concurrency.max(1);
-        let done: Vec<Vec<(usize, BatchResult)>> = stream::iter(groups)
-            .map(|group| self.run_group(group))
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
-        for (i, r) in done.into_iter().flatten() {
-            results[i] = Some(r);
+        // `concurrency` tasks on the runtime, each taking the next group from a shared
+        // queue (so groups start in input order). They make progress on the runtime's
+        // worker threads on their own, instead of being polled from the thread that waits
+        // for the batch (the PHP thread, in the extension).
+        let workers = self.config().concurrency.max(1).min(groups.len());
+        let queue = Arc::new(Mutex::new(VecDeque::from(groups)));
+        for _ in 0..workers {
+            let queue = Arc::clone(&queue);
+            let client = self.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    // A poisoned queue means another task panicked while popping: go on.
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                    let Some(group) = next else { break };
+                    // If the receiver is gone nobody wants the results; the operations
+                    // still run, as they would have in a call nobody waited for.
+                    client
+                        .run_group(group, |i, r| {
+                            let _ = tx.send((i, r));
+                        })
+                        .await;
+                }
+            });
         }
-        results
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                r.unwrap_or_else(|| BatchResult {
-                    id: format!("#{i}"),
-                    ok: false,
-                    status: None,
-                    attempts: 0,
-                    result: None,
-                    error: Some(BatchError::from(&Error::Internal(
-                        "no result was produced for this operation".into(),
-                    ))),
-                })
-            })
-            .collect()
+        rx
     }
 
-    async fn run_group(
-        &self,
-        group: Vec<(usize, String, Operation, String)>,
-    ) -> Vec<(usize, BatchResult)> {
-        let mut out = Vec::with_capacity(group.len());
+    async fn run_group(&self, group: Group, mut emit: impl FnMut(usize, BatchResult)) {
         let mut failed: Option<String> = None;
         for (i, id, op, idem) in group {
             if let Some(prev) = &failed {
@@ -146,20 +199,10 @@ impl Client {
                     field: None,
                     errors: vec![],
                 };
-                out.push((
-                    i,
-                    BatchResult {
-                        id,
-                        ok: false,
-                        status: None,
-                        attempts: 0,
-                        result: None,
-                        error: Some(e),
-                    },
-                ));
+                emit(i, not_sent(id, e));
                 continue;
             }
-            let r = match self.execute(&op, Some(&idem)).await {
+            let r = match self.execute_owned(op, Some(&idem)).await {
                 Ok(resp) => BatchResult {
                     id,
                     ok: true,
@@ -180,8 +223,7 @@ impl Client {
                     }
                 }
             };
-            out.push((i, r));
+            emit(i, r);
         }
-        out
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -159,7 +159,8 @@ impl ClientConfig {
 
 #[derive(Clone)]
 struct Token {
-    value: String,
+    /// `Bearer <token>`, ready to send (cheap to clone).
+    header: HeaderValue,
     refresh_at: Instant,
 }
 
@@ -181,7 +182,10 @@ struct Inner {
     cfg: ClientConfig,
     base: String,
     http: reqwest::Client,
-    token: Mutex<Option<Token>>,
+    /// The current token: read by every request without waiting.
+    token: RwLock<Option<Token>>,
+    /// Held while a token is fetched, so concurrent requests fetch it once.
+    refresh: Mutex<()>,
 }
 
 impl fmt::Debug for Client {
@@ -229,7 +233,8 @@ impl Client {
                 cfg,
                 base,
                 http,
-                token: Mutex::new(None),
+                token: RwLock::new(None),
+                refresh: Mutex::new(()),
             }),
         })
     }
@@ -238,14 +243,30 @@ impl Client {
         &self.inner.cfg
     }
 
-    /// A bearer token, fetched once and reused until shortly before it expires.
-    async fn token(&self, force: bool) -> Result<String> {
-        let mut guard = self.inner.token.lock().await;
+    /// The cached `Authorization` value, if it is still fresh.
+    fn fresh_token(&self) -> Option<HeaderValue> {
+        // A poisoned lock only means a panic elsewhere while writing a plain value.
+        let cached = self.inner.token.read().unwrap_or_else(|p| p.into_inner());
+        cached
+            .as_ref()
+            .filter(|t| Instant::now() < t.refresh_at)
+            .map(|t| t.header.clone())
+    }
+
+    /// A bearer token (as the `Authorization` header value), fetched once and reused
+    /// until shortly before it expires. `force` fetches a new one even if the cached
+    /// one looks fresh (the server refused it), unless another request already did.
+    async fn token(&self, force: bool, refused: Option<&HeaderValue>) -> Result<HeaderValue> {
         if !force {
-            if let Some(t) = guard.as_ref() {
-                if Instant::now() < t.refresh_at {
-                    return Ok(t.value.clone());
-                }
+            if let Some(t) = self.fresh_token() {
+                return Ok(t);
+            }
+        }
+        let _refreshing = self.inner.refresh.lock().await;
+        // Someone else may have fetched one while this request waited.
+        if let Some(t) = self.fresh_token() {
+            if !force || refused != Some(&t) {
+                return Ok(t);
             }
         }
         let cfg = &self.inner.cfg;
@@ -298,11 +319,16 @@ impl Client {
                         let early = (ttl * 0.1).min(60.0);
                         let refresh_at =
                             Instant::now() + Duration::from_secs_f64((ttl - early).max(0.0));
-                        *guard = Some(Token {
-                            value: value.clone(),
-                            refresh_at,
-                        });
-                        return Ok(value);
+                        let header = HeaderValue::from_str(&format!("Bearer {value}"))
+                            .map_err(|_| Error::Auth {
+                                message: "the token endpoint answered with an access_token that cannot be sent in a header".into(),
+                            })?;
+                        *self.inner.token.write().unwrap_or_else(|p| p.into_inner()) =
+                            Some(Token {
+                                header: header.clone(),
+                                refresh_at,
+                            });
+                        return Ok(header);
                     }
                     if status == 401 || status == 403 {
                         return Err(Error::Auth {
@@ -331,7 +357,16 @@ impl Client {
     /// Sends one operation, retrying where that is safe. `idempotency_key` is sent on
     /// every attempt of a POST (and a fresh one is made if none is given).
     pub async fn execute(&self, op: &Operation, idempotency_key: Option<&str>) -> Result<Response> {
-        let req = op.request();
+        self.execute_owned(op.clone(), idempotency_key).await
+    }
+
+    /// The same, taking the operation (its payload becomes the body without a copy).
+    pub async fn execute_owned(
+        &self,
+        op: Operation,
+        idempotency_key: Option<&str>,
+    ) -> Result<Response> {
+        let req = op.into_request();
         let key = match (req.method, idempotency_key) {
             (_, Some(k)) => Some(validate_key(k)?),
             (Method::Post, None) => Some(uuid::Uuid::new_v4().to_string()),
@@ -371,17 +406,16 @@ impl Client {
         let safe = req.method != Method::Post || key.is_some();
         let url = format!("{}{}", self.inner.base, req.path);
         let body = match &req.body {
-            Some(b) => Some(
-                serde_json::to_vec(b)
-                    .map_err(|e| Error::Internal(format!("cannot encode the payload: {e}")))?,
-            ),
+            Some(b) => Some(bytes::Bytes::from(serde_json::to_vec(b).map_err(|e| {
+                Error::Internal(format!("cannot encode the payload: {e}"))
+            })?)),
             None => None,
         };
         let mut reauthenticated = false;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let token = self.token(false).await?;
+            let token = self.token(false, None).await?;
             let method = match req.method {
                 Method::Get => reqwest::Method::GET,
                 Method::Put => reqwest::Method::PUT,
@@ -392,7 +426,7 @@ impl Client {
                 .inner
                 .http
                 .request(method, &url)
-                .header(AUTHORIZATION, format!("Bearer {token}"))
+                .header(AUTHORIZATION, token.clone())
                 .header("X-TG-Tenant", &cfg.tenant);
             if !req.query.is_empty() {
                 rb = rb.query(&req.query);
@@ -452,7 +486,7 @@ impl Client {
                     if status == 401 && !reauthenticated {
                         // The token may have been revoked or expired early: fetch a new one once.
                         reauthenticated = true;
-                        self.token(true).await?;
+                        self.token(true, Some(&token)).await?;
                         attempt -= 1;
                         continue;
                     }

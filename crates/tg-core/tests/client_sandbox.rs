@@ -140,6 +140,47 @@ async fn injected_failures_and_resets_are_retried_and_applied_exactly_once() {
     );
 }
 
+/// A big batch on a multi-thread runtime (as in the extension): every operation done,
+/// in order per key, results in input order, and one token fetched for all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_batch_shares_one_token_and_keeps_order_per_key() {
+    let sb = sandbox(36_000).await;
+    let c = client(&sb, "secret-value");
+    let ops: Vec<BatchOp> = (0..400)
+        .map(|i| BatchOp {
+            id: format!("op-{i}"),
+            // 8 keys with 25 revisions each, then 200 keys with one.
+            op: Ok(if i < 200 {
+                partner(&format!("p-many-{}", i % 8), i64::from(i / 8 + 1))
+            } else {
+                partner(&format!("p-one-{i}"), 1)
+            }),
+            ordering_key: None,
+            idempotency_key: None,
+        })
+        .collect();
+    let results = c.send_batch(ops).await;
+    assert_eq!(results.len(), 400);
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.id, format!("op-{i}"));
+        assert!(r.ok, "{r:?}");
+        // Had a later revision of the same key gone first, this one would not apply.
+        assert_eq!(
+            r.result.as_ref().map(|b| &b["applied"]),
+            Some(&Value::Bool(true)),
+            "{r:?}"
+        );
+    }
+    for k in 0..8 {
+        let read = c
+            .get(&format!("/tgx/v1/partners/p-many-{k}"), &[])
+            .await
+            .expect("read");
+        assert_eq!(read["revision"], 25);
+    }
+    assert_eq!(sb.tokens_issued(), 1, "one token for the whole batch");
+}
+
 #[tokio::test]
 async fn batch_keeps_order_within_a_key() {
     let sb = sandbox(36_000).await;

@@ -107,6 +107,15 @@ impl RunningSandbox {
         format!("http://{}", self.addr)
     }
 
+    /// How many access tokens the token endpoint has handed out (and not yet forgotten).
+    pub fn tokens_issued(&self) -> usize {
+        self.app
+            .tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
     /// Stops serving and writes the state file.
     pub async fn shutdown(mut self) {
         self.stop_now().await;
