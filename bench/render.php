@@ -175,7 +175,7 @@ $util = static function (string $cl, int $c) use ($sel, $med, $m): float {
 
 // ------------------------------------------------------------------- outbox
 echo "## 2. Request-path overhead: one outbox write\n\n";
-echo "What a hook adds to an entity save: `Outbox::enqueue()` (the module's PDO store: validation, `json_encode`, the coalescing `SELECT`, the `INSERT`) inside the entity's open transaction. The commit belongs to the entity save and is shown apart. " . $f0($cfg['outbox']) . " writes of distinct entities after a warm-up, then 1,000 second saves that coalesce into a pending row.\n\n";
+echo "What a hook adds to an entity save: `Outbox::enqueue()` (the module's PDO store: validation, `json_encode`, the coalescing `SELECT`, the `INSERT`) inside the entity's open transaction, after a stand-in for the entity's own row has been written in it (a hook runs after the entity's tables are written). The commit belongs to the entity save and is shown apart. " . $f0($cfg['outbox']) . " writes of distinct entities after a warm-up, then 1,000 second saves that coalesce into a pending row.\n\n";
 echo "| database | p50 µs | p99 µs | coalescing save p50 / p99 µs | the entity's commit p50 / p99 µs |\n|---|---:|---:|---:|---:|\n";
 foreach ($r['outbox'] as $ob) {
     $label = match ($ob['driver']) {
@@ -261,9 +261,9 @@ if ($l32['ext'] && $l32['guzzle-pool']) {
 }
 if ($sqlite !== null) {
     echo "- **Outbox write**: "
-        . ($sqliteMem ? "with no file at all (SQLite `:memory:`) `enqueue()` still takes " . $f0($sqliteMem['p50Us']) . " µs p50: that is the store itself — validation, `json_encode`, and above all `Dialect` calling `PDO::prepare()` afresh for the coalescing `SELECT` and for the `INSERT` on every call (preparing those two statements costs about 40 µs here; executing them once prepared, under 30 µs). " : '')
-        . "On a file, SQLite with the rollback journal (what a plain PDO connection gets) creates the `-journal` file on the first write of each transaction: p50 " . $f0($sqlite['p50Us']) . " µs"
-        . ($sqliteWal ? "; in WAL mode (`PRAGMA journal_mode=WAL`) it appends to the log instead: p50 " . $f0($sqliteWal['p50Us']) . ' µs' : '') . ". "
+        . ($sqliteMem ? "with no file at all (SQLite `:memory:`) `enqueue()` takes " . $f0($sqliteMem['p50Us']) . " µs p50: that is the store itself — validation, `json_encode`, the coalescing `SELECT` and the `INSERT`, both prepared once per store and reused. " : '')
+        . "On a file, with the rollback journal (what a plain PDO connection gets), every page the `INSERT` touches for the first time in the transaction is copied to the `-journal` file first: p50 " . $f0($sqlite['p50Us']) . " µs"
+        . ($sqliteWal ? "; in WAL mode (`PRAGMA journal_mode=WAL`) pages are appended to the log instead: p50 " . $f0($sqliteWal['p50Us']) . ' µs' : '') . ". "
         . ($mysql && !empty($mysql['available']) ? "MariaDB: p50 " . $f0($mysql['p50Us']) . " µs, two round trips (the `SELECT`, then the `INSERT`) over its unix socket. " : '')
         . "The p99s and the commit column are the disk, which other work on this machine shares. No network call is made on the request path.\n";
 }

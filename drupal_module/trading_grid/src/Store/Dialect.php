@@ -19,8 +19,13 @@ final class Dialect
     public const MYSQL = 'mysql';
     public const PGSQL = 'pgsql';
 
+    /** How many prepared statements are kept for reuse. */
+    private const STATEMENT_CACHE = 64;
+
     public readonly string $driver;
     private ?bool $skipLocked = null;
+    /** @var array<string, \PDOStatement> SQL => prepared statement, oldest first */
+    private array $statements = [];
 
     public function __construct(public readonly \PDO $pdo, public readonly string $prefix = '')
     {
@@ -308,10 +313,26 @@ final class Dialect
         return $names === [] ? 'IN (NULL)' : 'IN (' . implode(', ', $names) . ')';
     }
 
+    /**
+     * A prepared statement for $sql, reused across calls: preparing costs more than
+     * running the store's short statements (an outbox write is on the request path).
+     */
+    private function prepare(string $sql): \PDOStatement
+    {
+        $stmt = $this->statements[$sql] ?? null;
+        if ($stmt !== null) {
+            return $stmt;
+        }
+        if (count($this->statements) >= self::STATEMENT_CACHE) {
+            unset($this->statements[array_key_first($this->statements)]);
+        }
+        return $this->statements[$sql] = $this->pdo->prepare($sql);
+    }
+
     /** Runs a statement and returns the affected row count. */
     public function execute(string $sql, array $params = []): int
     {
-        $stmt = $this->pdo->prepare($sql);
+        $stmt = $this->prepare($sql);
         $stmt->execute($params);
         return $stmt->rowCount();
     }
@@ -319,7 +340,7 @@ final class Dialect
     /** @return list<array<string,mixed>> */
     public function fetchAll(string $sql, array $params = []): array
     {
-        $stmt = $this->pdo->prepare($sql);
+        $stmt = $this->prepare($sql);
         $stmt->execute($params);
         return $stmt->fetchAll(\PDO::FETCH_ASSOC);
     }
@@ -327,7 +348,7 @@ final class Dialect
     /** @return array<string,mixed>|null */
     public function fetchOne(string $sql, array $params = []): ?array
     {
-        $stmt = $this->pdo->prepare($sql);
+        $stmt = $this->prepare($sql);
         $stmt->execute($params);
         $row = $stmt->fetch(\PDO::FETCH_ASSOC);
         $stmt->closeCursor();
@@ -336,7 +357,7 @@ final class Dialect
 
     public function fetchValue(string $sql, array $params = []): mixed
     {
-        $stmt = $this->pdo->prepare($sql);
+        $stmt = $this->prepare($sql);
         $stmt->execute($params);
         $value = $stmt->fetchColumn();
         $stmt->closeCursor();
