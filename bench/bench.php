@@ -157,13 +157,16 @@ function deliveryCmd(string $client, int $c, int $count): array
     global $phpExt, $php, $tgBench;
     return match ($client) {
         'ext' => [...$phpExt, __DIR__ . '/deliver-ext.php', '--concurrency', (string) $c, '--count', (string) $count],
-        'ext-h1' => [...$phpExt, __DIR__ . '/deliver-ext.php', '--concurrency', (string) $c, '--count', (string) $count, '--http1'],
+        'ext-h2' => [...$phpExt, __DIR__ . '/deliver-ext.php', '--concurrency', (string) $c, '--count', (string) $count, '--http2'],
         'guzzle-pool' => [$php, __DIR__ . '/deliver-guzzle.php', '--concurrency', (string) $c, '--count', (string) $count, '--http1'],
         'guzzle-serial' => [$php, __DIR__ . '/deliver-guzzle.php', '--serial', '--count', (string) $count, '--http1'],
-        'native', 'core-batch', 'core-spawn' => [$tgBench, 'deliver', '--base', env('TG_BENCH_BASE_URL'),
+        // The ceiling and the engine diagnostics speak what the extension speaks by default
+        // (HTTP/1.1, up to N connections); native-h2 is the ceiling over one HTTP/2 connection.
+        'native', 'native-h2', 'core-batch', 'core-spawn' => [$tgBench, 'deliver', '--base', env('TG_BENCH_BASE_URL'),
             '--tenant', TENANT, '--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET,
             '--payloads', env('TG_BENCH_PAYLOADS'), '--concurrency', (string) $c, '--count', (string) $count,
-            '--engine', $client === 'native' ? 'raw' : $client],
+            '--engine', str_starts_with($client, 'native') ? 'raw' : $client,
+            ...($client === 'native-h2' ? [] : ['--http1'])],
     };
 }
 
@@ -242,7 +245,8 @@ for ($round = 0; $round < max($cfg['rounds'], $cfg['rounds32']); $round++) {
         if ($c === 32) {
             // Diagnostics: the extension over Guzzle's protocol, and its engine without PHP,
             // driven two ways.
-            $plan[] = ['ext-h1', 32];
+            $plan[] = ['ext-h2', 32];
+            $plan[] = ['native-h2', 32];
             $plan[] = ['core-batch', 32];
             $plan[] = ['core-spawn', 32];
         }

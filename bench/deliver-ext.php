@@ -1,7 +1,7 @@
 <?php
 /**
  * Delivery through the extension: `sendBatch` at --concurrency N (all ops in one call
- * unless --batch is given; HTTP/2 unless --http1), after a warm-up at the same
+ * unless --batch is given; the client's default HTTP/1.1 pool unless --http2), after a warm-up at the same
  * concurrency. One JSON line out.
  */
 
@@ -19,8 +19,8 @@ $warm = batchOps($doc['warmup'], 'warmup-');
 $batch = (int) ($o['batch'] ?? count($ops));
 
 $options = clientOptions($c);
-if (isset($o['http1'])) {
-    $options['http2'] = false; // HTTP/1.1 keep-alive, up to N connections, as Guzzle here
+if (isset($o['http2'])) {
+    $options['http2'] = true; // one HTTP/2 connection, N streams
 }
 $client = new \TradingGrid\Client($options);
 foreach ($client->sendBatch($warm) as $r) {
@@ -42,7 +42,7 @@ foreach (array_chunk($ops, $batch) as $chunk) {
 $secs = (hrtime(true) - $t0) / 1e9;
 $cpu = cpu() - $cpu0;
 emit([
-    'client' => isset($o['http1']) ? 'ext-h1' : 'ext', 'concurrency' => $c, 'ops' => count($ops), 'ok' => $ok,
+    'client' => isset($o['http2']) ? 'ext-h2' : 'ext', 'concurrency' => $c, 'ops' => count($ops), 'ok' => $ok,
     'failed' => count($ops) - $ok, 'seconds' => $secs, 'opsPerSec' => count($ops) / $secs,
     'cpuSeconds' => $cpu, 'measureStart' => $start, 'measureEnd' => $start + $secs, 'batch' => $batch, 'rssKb' => rssKb(),
 ]);

@@ -114,7 +114,9 @@ final class Harness
         $kills = 0;
         $outageSeconds = 0.0;
         $deadline = microtime(true) + max(120, $this->ops / 10);
-        $nextKill = microtime(true) + 0.5;
+        // The first kill comes as soon as a worker holds a lease (mid-batch), so even a
+        // short run that drains in a second has one; later ones at random intervals.
+        $nextKill = null;
         $outageDone = $scenario !== 'outage';
         while (true) {
             $counts = $outbox->counts();
@@ -127,7 +129,10 @@ final class Harness
                 $sandbox->stop();
                 throw new \RuntimeException("$scenario: outbox not drained in time: " . json_encode($counts));
             }
-            if ($scenario === 'crash' && microtime(true) >= $nextKill && $this->workers !== []) {
+            if ($scenario === 'crash' && $nextKill === null && ($counts['leased'] ?? 0) > 0) {
+                $nextKill = microtime(true);
+            }
+            if ($scenario === 'crash' && $nextKill !== null && microtime(true) >= $nextKill && $this->workers !== []) {
                 $victim = array_rand($this->workers);
                 proc_terminate($this->workers[$victim]['proc'], 9);
                 $this->reap($victim, true);
@@ -147,9 +152,13 @@ final class Harness
                 $outageDone = true;
             }
             $this->reapExited();
-            usleep(100000);
+            usleep($scenario === 'crash' && $kills === 0 ? 2000 : 100000);
         }
         $this->stopWorkers();
+        if ($scenario === 'crash' && $kills === 0) {
+            $sandbox->stop();
+            throw new \RuntimeException('crash: the outbox drained before any worker could be killed; nothing was tested');
+        }
         $faults = $sandbox->stats()['faults'] ?? [];
         $attempts = ['sent' => 0, 'failed' => 0, 'stale' => 0];
         foreach ($this->workerTotals as $t) {

@@ -181,6 +181,31 @@ async fn a_concurrent_batch_shares_one_token_and_keeps_order_per_key() {
     assert_eq!(sb.tokens_issued(), 1, "one token for the whole batch");
 }
 
+/// HTTP/1.1 is the default; HTTP/2 (prior knowledge on loopback) is an option and works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http2_option_delivers_a_batch_over_one_connection() {
+    let sb = sandbox(36_000).await;
+    assert!(
+        !ClientConfig::default().http2,
+        "HTTP/1.1 keep-alive is the default"
+    );
+    let mut cfg = client(&sb, "secret-value").config().clone();
+    cfg.http2 = true;
+    let c = Client::new(cfg).expect("client");
+    let ops: Vec<BatchOp> = (0..50)
+        .map(|i| BatchOp {
+            id: format!("h2-{i}"),
+            op: Ok(partner(&format!("p-h2-{i}"), 1)),
+            ordering_key: None,
+            idempotency_key: None,
+        })
+        .collect();
+    let results = c.send_batch(ops).await;
+    assert!(results.iter().all(|r| r.ok), "{results:?}");
+    let read = c.get("/tgx/v1/partners/p-h2-49", &[]).await.expect("read");
+    assert_eq!(read["revision"], 1);
+}
+
 #[tokio::test]
 async fn batch_keeps_order_within_a_key() {
     let sb = sandbox(36_000).await;
