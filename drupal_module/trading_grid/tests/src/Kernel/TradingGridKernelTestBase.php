@@ -32,6 +32,11 @@ abstract class TradingGridKernelTestBase extends KernelTestBase {
   ];
 
   /**
+   * How many partner accounts this test made (their names are unique).
+   */
+  private int $partners = 0;
+
+  /**
    * {@inheritdoc}
    */
   protected function setUp(): void {
@@ -58,7 +63,9 @@ abstract class TradingGridKernelTestBase extends KernelTestBase {
    *   Values overriding the defaults.
    */
   protected function createPartner(string $organisation, array $values = []): UserInterface {
-    $name = strtolower(preg_replace('/\W+/', '-', $organisation)) . '-' . random_int(1000, 9999);
+    // A counter, not a random suffix: user names are unique in the database
+    // (users_field_data), and tests make several partners of one organisation.
+    $name = (trim(strtolower(preg_replace('/\W+/', '-', $organisation)), '-') ?: 'partner') . '-' . ++$this->partners;
     $user = User::create($values + [
       'name' => $name,
       'mail' => $name . '@example.com',
