@@ -57,7 +57,10 @@ final class TradingIssueController extends ControllerBase {
     $query->condition('field_tg_organisation', $organisation);
     $rows = [];
     foreach ($this->entityTypeManager()->getStorage('node')->loadMultiple($query->execute()) as $issue) {
-      if (!$issue instanceof NodeInterface) {
+      // The query's condition is case-insensitive; organisations are exact
+      // names (Access\Audience), and another one's issues are never listed,
+      // even before the content access rebuild.
+      if (!$issue instanceof NodeInterface || $organisation === '' || trim((string) $issue->get('field_tg_organisation')->value) !== $organisation) {
         continue;
       }
       $rows[] = [

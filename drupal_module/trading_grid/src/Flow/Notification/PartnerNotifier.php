@@ -109,7 +109,8 @@ final class PartnerNotifier {
    *   The users.
    */
   public function organisationUsers(string $organisation): array {
-    if (trim($organisation) === '') {
+    $organisation = trim($organisation);
+    if ($organisation === '') {
       return [];
     }
     $storage = $this->entityTypeManager->getStorage('user');
@@ -121,7 +122,15 @@ final class PartnerNotifier {
       // (pending, suspended) hears nothing of its trading issues.
       ->condition('field_tg_membership_status', PartnerContext::ACTIVE)
       ->execute();
-    return array_values(array_filter($storage->loadMultiple($ids), static fn ($u): bool => $u instanceof UserInterface));
+    // The database compares text fields case-insensitively (MySQL, SQLite,
+    // PostgreSQL alike): "ACME Freight" is another organisation than "Acme
+    // Freight" for the access rules (exact names, as in Access\Audience), so it
+    // is not told about Acme Freight's issues either.
+    return array_values(array_filter(
+      $storage->loadMultiple($ids),
+      static fn ($u): bool => $u instanceof UserInterface
+        && trim((string) $u->get('field_tg_organisation')->value) === $organisation,
+    ));
   }
 
   /**

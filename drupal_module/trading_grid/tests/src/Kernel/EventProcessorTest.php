@@ -204,6 +204,9 @@ final class EventProcessorTest extends TradingGridKernelTestBase {
     // made the membership active.
     $applicant = $this->createPartner('Acme Freight', ['field_tg_membership_status' => 'pending']);
     $stranger = $this->createPartner('Other Co', ['field_tg_membership_status' => 'active']);
+    // Organisations are exact names: the database matches this one too (it
+    // compares text case-insensitively), the notifier must not.
+    $lookalike = $this->createPartner('ACME FREIGHT', ['field_tg_membership_status' => 'active']);
     $issue = $this->createIssue($partner);
     $this->container->get('trading_grid.link_store')->record('node', (string) $issue->id(), 'issue', 'synced', 'TI5');
     $this->receive('notification.partner_response', ['issueId' => 'TI5', 'message' => 'The partner answered your trading issue']);
@@ -212,6 +215,7 @@ final class EventProcessorTest extends TradingGridKernelTestBase {
     $this->assertNotEmpty($notifier->notices($colleague));
     $this->assertEmpty($notifier->notices($applicant));
     $this->assertEmpty($notifier->notices($stranger));
+    $this->assertEmpty($notifier->notices($lookalike));
   }
 
   /**
