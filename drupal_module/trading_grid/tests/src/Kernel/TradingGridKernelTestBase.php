@@ -23,6 +23,11 @@ abstract class TradingGridKernelTestBase extends KernelTestBase {
     'system',
     'user',
     'field',
+    // Node depends on text (and text on filter): installConfig('node') creates
+    // node's body field storage (field.storage.node.body, text_with_summary),
+    // which fails with an unknown field type and no schema without them.
+    'filter',
+    'text',
     'file',
     'node',
     'options',
