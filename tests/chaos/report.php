@@ -147,6 +147,22 @@ if (is_file($log)) {
         . ' the schema of every operation; none may panic.', getenv('PROPTEST_CASES') ?: '5000', $passed, $failed);
 }
 $out[] = '';
+$out[] = '## Partner isolation';
+$out[] = '';
+$out[] = 'A partner reaches nothing of another organisation: pages by `hook_node_access()` and route checks, listings'
+    . ' and search by node access grants keyed by organisation ids, the partner fields by field access'
+    . ' ([docs/access-control.md](docs/access-control.md)). What this machine proves on every `make test`:'
+    . ' `tests/php/stores/OrganisationRegistryTest.php` on SQLite, MariaDB and PostgreSQL — one id per organisation'
+    . ' name for good, exact comparison, ids never reused after a rollback, and four processes racing for the same'
+    . ' 120 names (plainly and inside save-like transactions) always agreeing on one id each. What needs a Drupal site'
+    . ' and runs in one (`vendor/bin/phpunit -c core modules/custom/trading_grid/tests/src`):'
+    . ' `Kernel/NodeGrantsTest` (each account\'s listing holds exactly what it may open; a community named like a'
+    . ' scoped key reaches nothing; without the table nothing opens wider), `Kernel/PartnerAccessTest`,'
+    . ' `Kernel/UserFieldAccessTest`, and `Functional/PartnerIsolationTest` (403 on another organisation\'s issue,'
+    . ' document and status pages, none of them in listings, an applicant sees nothing of the organisation it names,'
+    . ' the organisation cannot be changed by the partner, an administrator sees both). These are not run by'
+    . ' `make chaos`: this machine has no Drupal core.';
+$out[] = '';
 $out[] = '## Reproduce';
 $out[] = '';
 $out[] = '```';
