@@ -213,3 +213,108 @@ pub fn json_to_zval(v: &Value) -> Result<Zval, Error> {
     }
     Ok(z)
 }
+
+/// A JSON answer's bytes → a PHP value, built as the parser goes (no `Value` tree in
+/// between). Empty means `[]`; bytes that are not JSON become `['raw' => '<text>']`, as
+/// the core's `decode_answer` makes them.
+pub fn answer_to_zval(bytes: &[u8]) -> Result<Zval, Error> {
+    if bytes.is_empty() {
+        let mut z = Zval::new();
+        z.set_hashtable(ZendHashTable::new());
+        return Ok(z);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde::de::DeserializeSeed::deserialize(ZvalSeed, &mut de)
+        .and_then(|z| de.end().map(|()| z))
+    {
+        Ok(z) => Ok(z),
+        Err(_) => json_to_zval(&tg_core::client::decode_answer(bytes)),
+    }
+}
+
+struct ZvalSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for ZvalSeed {
+    type Value = Zval;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Zval, D::Error> {
+        d.deserialize_any(ZvalVisitor)
+    }
+}
+
+struct ZvalVisitor;
+
+fn php_error<E: serde::de::Error>(e: impl std::fmt::Display) -> E {
+    E::custom(format!("cannot build a PHP value: {e}"))
+}
+
+impl<'de> serde::de::Visitor<'de> for ZvalVisitor {
+    type Value = Zval;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Zval, E> {
+        let mut z = Zval::new();
+        z.set_null();
+        Ok(z)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Zval, E> {
+        let mut z = Zval::new();
+        z.set_bool(b);
+        Ok(z)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Zval, E> {
+        let mut z = Zval::new();
+        z.set_long(n);
+        Ok(z)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Zval, E> {
+        let mut z = Zval::new();
+        // As json_to_zval does: an integer past PHP's range becomes a float.
+        match i64::try_from(n) {
+            Ok(i) => z.set_long(i),
+            Err(_) => z.set_double(n as f64),
+        }
+        Ok(z)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, d: f64) -> Result<Zval, E> {
+        let mut z = Zval::new();
+        z.set_double(d);
+        Ok(z)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Zval, E> {
+        let mut z = Zval::new();
+        z.set_string(s, false).map_err(php_error)?;
+        Ok(z)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Zval, A::Error> {
+        let mut h = ZendHashTable::with_capacity(
+            u32::try_from(seq.size_hint().unwrap_or(0)).unwrap_or(u32::MAX),
+        );
+        while let Some(item) = seq.next_element_seed(ZvalSeed)? {
+            h.push(item).map_err(php_error)?;
+        }
+        let mut z = Zval::new();
+        z.set_hashtable(h);
+        Ok(z)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Zval, A::Error> {
+        let mut h = ZendHashTable::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let value = map.next_value_seed(ZvalSeed)?;
+            h.insert(key.as_ref(), value).map_err(php_error)?;
+        }
+        let mut z = Zval::new();
+        z.set_hashtable(h);
+        Ok(z)
+    }
+}

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::api::Operation;
-use crate::client::Client;
+use crate::client::{Answer, Client};
 use crate::error::{Error, FieldError};
 
 /// The operations of one ordering key, in input order: (input index, id, operation, idempotency key).
@@ -57,6 +57,9 @@ pub struct BatchResult {
     pub attempts: u32,
     pub result: Option<Value>,
     pub error: Option<BatchError>,
+    /// The answer's bytes instead of `result`, for a batch started with [`Answer::Raw`].
+    #[serde(skip)]
+    pub raw: Option<bytes::Bytes>,
 }
 
 /// A stable idempotency key for a batch entry: the same outbox row always sends the
@@ -72,8 +75,13 @@ pub fn derived_key(id: &str, op: &Operation) -> String {
     format!("tg-{}", hex::encode(&digest[..20]))
 }
 
-/// Results of a started batch, as they are produced: (input index, result).
-pub type ResultStream = tokio::sync::mpsc::UnboundedReceiver<(usize, BatchResult)>;
+/// Results of a started batch, in chunks as they are produced: (input index, result).
+pub type ResultStream = tokio::sync::mpsc::UnboundedReceiver<Vec<(usize, BatchResult)>>;
+
+/// How many results a task gathers before it hands them over. Each hand-over may wake
+/// the waiting thread, and a wake-up costs more than converting a result; a few dozen
+/// per chunk keeps the consumer busy while the rest are on the wire.
+const CHUNK: usize = 64;
 
 /// A result for an operation that was not sent.
 fn not_sent(id: String, error: BatchError) -> BatchResult {
@@ -84,6 +92,7 @@ fn not_sent(id: String, error: BatchError) -> BatchResult {
         attempts: 0,
         result: None,
         error: Some(error),
+        raw: None,
     }
 }
 
@@ -99,15 +108,47 @@ pub fn missing_result(index: usize) -> BatchResult {
     )
 }
 
+/// A task's results on their way to the stream: handed over `CHUNK` at a time, and
+/// whatever is left when the task ends (even by a panic, as the buffer is dropped).
+struct Chunks {
+    tx: tokio::sync::mpsc::UnboundedSender<Vec<(usize, BatchResult)>>,
+    buf: Vec<(usize, BatchResult)>,
+}
+
+impl Chunks {
+    fn push(&mut self, i: usize, r: BatchResult) {
+        self.buf.push((i, r));
+        if self.buf.len() >= CHUNK {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+            // If the receiver is gone nobody wants the results.
+            let _ = self.tx.send(full);
+        }
+    }
+}
+
+impl Drop for Chunks {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
 impl Client {
     /// Sends the operations and returns one result per operation, in the input order.
     pub async fn send_batch(&self, ops: Vec<BatchOp>) -> Vec<BatchResult> {
         let total = ops.len();
         let mut results: Vec<Option<BatchResult>> = (0..total).map(|_| None).collect();
         let mut stream = self.start_batch(ops);
-        while let Some((i, r)) = stream.recv().await {
-            if let Some(slot) = results.get_mut(i) {
-                *slot = Some(r);
+        while let Some(chunk) = stream.recv().await {
+            for (i, r) in chunk {
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(r);
+                }
             }
         }
         results
@@ -127,23 +168,30 @@ impl Client {
     /// batch panicked: then the stream ends without some of them (see [`missing_result`]).
     /// Called outside a tokio runtime, every operation is reported as not sent.
     pub fn start_batch(&self, ops: Vec<BatchOp>) -> ResultStream {
+        self.start_batch_as(ops, Answer::Decoded)
+    }
+
+    /// [`Client::start_batch`], with successful answers handed back as `answer` says
+    /// (`Answer::Raw`: in `raw`, with `result` empty).
+    pub fn start_batch_as(&self, ops: Vec<BatchOp>, answer: Answer) -> ResultStream {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         if tokio::runtime::Handle::try_current().is_err() {
             let e = Error::Internal("send_batch needs a tokio runtime".into());
-            for (i, entry) in ops.into_iter().enumerate() {
-                let _ = tx.send((i, refused(entry.id, &e)));
-            }
+            let all = ops
+                .into_iter()
+                .enumerate()
+                .map(|(i, entry)| (i, refused(entry.id, &e)))
+                .collect();
+            let _ = tx.send(all);
             return rx;
         }
         // Group by ordering key, keeping first-seen order of keys and input order inside.
         let mut groups: Vec<Group> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
+        let mut refusals = Vec::new();
         for (i, entry) in ops.into_iter().enumerate() {
             match entry.op {
-                // The receiver is still held here: a send cannot fail.
-                Err(e) => {
-                    let _ = tx.send((i, refused(entry.id, &e)));
-                }
+                Err(e) => refusals.push((i, refused(entry.id, &e))),
                 Ok(op) => {
                     let key = entry.ordering_key.unwrap_or_else(|| op.ordering_key());
                     let idem = entry
@@ -157,6 +205,10 @@ impl Client {
                 }
             }
         }
+        if !refusals.is_empty() {
+            // The receiver is still held here: a send cannot fail.
+            let _ = tx.send(refusals);
+        }
         // `concurrency` tasks on the runtime, each taking the next group from a shared
         // queue (so groups start in input order). They make progress on the runtime's
         // worker threads on their own, instead of being polled from the thread that waits
@@ -166,26 +218,30 @@ impl Client {
         for _ in 0..workers {
             let queue = Arc::clone(&queue);
             let client = self.clone();
-            let tx = tx.clone();
+            let mut out = Chunks {
+                tx: tx.clone(),
+                buf: Vec::with_capacity(CHUNK),
+            };
             tokio::spawn(async move {
                 loop {
                     // A poisoned queue means another task panicked while popping: go on.
                     let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                     let Some(group) = next else { break };
-                    // If the receiver is gone nobody wants the results; the operations
-                    // still run, as they would have in a call nobody waited for.
-                    client
-                        .run_group(group, |i, r| {
-                            let _ = tx.send((i, r));
-                        })
-                        .await;
+                    // If the receiver is gone the operations still run, as they would
+                    // have in a call nobody waited for.
+                    client.run_group(group, answer, |i, r| out.push(i, r)).await;
                 }
             });
         }
         rx
     }
 
-    async fn run_group(&self, group: Group, mut emit: impl FnMut(usize, BatchResult)) {
+    async fn run_group(
+        &self,
+        group: Group,
+        answer: Answer,
+        mut emit: impl FnMut(usize, BatchResult),
+    ) {
         let mut failed: Option<String> = None;
         for (i, id, op, idem) in group {
             if let Some(prev) = &failed {
@@ -202,14 +258,15 @@ impl Client {
                 emit(i, not_sent(id, e));
                 continue;
             }
-            let r = match self.execute_owned(op, Some(&idem)).await {
+            let r = match self.execute_as(op, Some(&idem), answer).await {
                 Ok(resp) => BatchResult {
                     id,
                     ok: true,
                     status: Some(resp.status),
                     attempts: resp.attempts,
-                    result: Some(resp.body),
+                    result: resp.raw.is_none().then_some(resp.body),
                     error: None,
+                    raw: resp.raw,
                 },
                 Err(e) => {
                     failed = Some(id.clone());
@@ -220,6 +277,7 @@ impl Client {
                         attempts: 0,
                         result: None,
                         error: Some(BatchError::from(&e)),
+                        raw: None,
                     }
                 }
             };

@@ -172,8 +172,30 @@ struct Token {
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
+    /// The decoded answer (`Value::Null` when it was asked for [`Answer::Raw`]).
     pub body: Value,
     pub attempts: u32,
+    /// The answer's bytes, when it was asked for [`Answer::Raw`].
+    pub raw: Option<bytes::Bytes>,
+}
+
+/// How a successful answer is handed back: decoded into a `Value`, or as its bytes for
+/// the caller to decode into its own representation (the extension builds PHP arrays
+/// straight from them). Error answers are always decoded, to classify them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Decoded,
+    Raw,
+}
+
+/// An answer body as a `Value`: `{}` when empty, `{"raw": "<text>"}` when it is not JSON.
+pub fn decode_answer(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(bytes)
+            .unwrap_or_else(|_| json!({"raw": truncate(&String::from_utf8_lossy(bytes), 500)}))
+    }
 }
 
 /// The Trading Grid client. Cheap to clone; clones share the connection pool and token.
@@ -370,13 +392,23 @@ impl Client {
         op: Operation,
         idempotency_key: Option<&str>,
     ) -> Result<Response> {
+        self.execute_as(op, idempotency_key, Answer::Decoded).await
+    }
+
+    /// The same, with the answer handed back as `answer` says.
+    pub async fn execute_as(
+        &self,
+        op: Operation,
+        idempotency_key: Option<&str>,
+        answer: Answer,
+    ) -> Result<Response> {
         let req = op.into_request();
         let key = match (req.method, idempotency_key) {
             (_, Some(k)) => Some(validate_key(k)?),
             (Method::Post, None) => Some(uuid::Uuid::new_v4().to_string()),
             _ => None,
         };
-        self.request(&req, key.as_deref()).await
+        self.request_as(&req, key.as_deref(), answer).await
     }
 
     /// A read: GET `path` with `query`.
@@ -406,6 +438,15 @@ impl Client {
     }
 
     async fn request(&self, req: &Request, key: Option<&str>) -> Result<Response> {
+        self.request_as(req, key, Answer::Decoded).await
+    }
+
+    async fn request_as(
+        &self,
+        req: &Request,
+        key: Option<&str>,
+        answer: Answer,
+    ) -> Result<Response> {
         let cfg = &self.inner.cfg;
         let safe = req.method != Method::Post || key.is_some();
         let url = format!("{}{}", self.inner.base, req.path);
@@ -473,20 +514,23 @@ impl Client {
                             }
                         }
                     };
-                    let parsed: Value = if bytes.is_empty() {
-                        Value::Object(Default::default())
-                    } else {
-                        serde_json::from_slice(&bytes).unwrap_or_else(
-                            |_| json!({"raw": truncate(&String::from_utf8_lossy(&bytes), 500)}),
-                        )
-                    };
                     if (200..300).contains(&status) {
-                        return Ok(Response {
-                            status,
-                            body: parsed,
-                            attempts: attempt,
+                        return Ok(match answer {
+                            Answer::Raw => Response {
+                                status,
+                                body: Value::Null,
+                                attempts: attempt,
+                                raw: Some(bytes),
+                            },
+                            Answer::Decoded => Response {
+                                status,
+                                body: decode_answer(&bytes),
+                                attempts: attempt,
+                                raw: None,
+                            },
                         });
                     }
+                    let parsed = decode_answer(&bytes);
                     if status == 401 && !reauthenticated {
                         // The token may have been revoked or expired early: fetch a new one once.
                         reauthenticated = true;
