@@ -159,9 +159,9 @@ foreach ($diag as $cl) {
         echo '| ' . $names[$cl] . ' | ' . $f0($ops($cl, $c32)) . ' | ' . $f2($cpuK($cl, $c32)) . " |\n";
     }
 }
-$ph = array_values(array_filter(array_map(fn ($x) => $x['phases'] ?? null, $sel('ext', $c32))));
+$ph = array_values(array_filter(array_map(fn ($x) => $x['phases'] ?? null, $sel('ext-phases', $c32))));
 $phase = static fn (string $k): float => $ph ? median(array_column($ph, $k)) : 0.0;
-$extSecs = $med($sel('ext', $c32), fn ($x) => $x['seconds']);
+$extSecs = $ph ? $med($sel('ext-phases', $c32), fn ($x) => $x['seconds']) : 0.0;
 $wireRate = $phase('wireSeconds') > 0 ? $cfg['ops'] / $phase('wireSeconds') : 0;
 echo "\n";
 if ($ph) {
