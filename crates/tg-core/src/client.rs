@@ -207,6 +207,9 @@ pub struct Client {
 struct Inner {
     cfg: ClientConfig,
     base: String,
+    /// `base` parsed once: each request's URL is this with its path set, so the host is
+    /// not parsed (and IDNA-checked) again for every request.
+    base_url: reqwest::Url,
     http: reqwest::Client,
     /// The current token: read by every request without waiting.
     token: RwLock<Option<Token>>,
@@ -254,10 +257,13 @@ impl Client {
             .build()
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         let base = cfg.base_url.trim_end_matches('/').to_string();
+        let base_url = reqwest::Url::parse(&base)
+            .map_err(|e| Error::validation("baseUrl", format!("is not a URL: {e}")))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 cfg,
                 base,
+                base_url,
                 http,
                 token: RwLock::new(None),
                 refresh: Mutex::new(()),
@@ -449,7 +455,12 @@ impl Client {
     ) -> Result<Response> {
         let cfg = &self.inner.cfg;
         let safe = req.method != Method::Post || key.is_some();
-        let url = format!("{}{}", self.inner.base, req.path);
+        let mut url = self.inner.base_url.clone();
+        url.set_path(&format!(
+            "{}{}",
+            self.inner.base_url.path().trim_end_matches('/'),
+            req.path
+        ));
         let body = match &req.body {
             Some(b) => Some(bytes::Bytes::from(serde_json::to_vec(b).map_err(|e| {
                 Error::Internal(format!("cannot encode the payload: {e}"))
@@ -470,7 +481,7 @@ impl Client {
             let mut rb = self
                 .inner
                 .http
-                .request(method, &url)
+                .request(method, url.clone())
                 .header(AUTHORIZATION, token.clone())
                 .header("X-TG-Tenant", &cfg.tenant);
             if !req.query.is_empty() {

@@ -66,9 +66,9 @@ final class AnswerDecodingTest extends TestCase
         @unlink(self::$bodies);
     }
 
-    private function client(bool $http2 = false): Client
+    private function client(bool $http2 = false, string $path = ''): Client
     {
-        return new Client(['baseUrl' => 'http://127.0.0.1:' . self::$port, 'tenant' => 'GC51278300AS',
+        return new Client(['baseUrl' => 'http://127.0.0.1:' . self::$port . $path, 'tenant' => 'GC51278300AS',
             'clientId' => 'answers', 'clientSecret' => 'answers-secret', 'maxRetries' => 0, 'http2' => $http2]);
     }
 
@@ -110,6 +110,18 @@ final class AnswerDecodingTest extends TestCase
             $this->assertSame(self::expected(self::BODIES[$id]), $one['result'], "answer '$id'");
             $this->assertSame(['id', 'ok', 'status', 'attempts', 'result', 'error'], array_keys($one));
         }
+    }
+
+    public function testABaseUrlWithAPathPrefixesEveryRequest(): void
+    {
+        foreach (['/gateway/v2', '/gateway/v2/'] as $path) {
+            $r = $this->client(false, $path)->sendBatch([self::op('flat')])[0];
+            $this->assertTrue($r['ok'], "$path: " . json_encode($r));
+            $this->assertSame(self::expected(self::BODIES['flat']), $r['result'], $path);
+        }
+        // Another prefix reaches nothing: the prefix really is on every request.
+        $r = $this->client(false, '/elsewhere')->sendBatch([self::op('flat')])[0];
+        $this->assertFalse($r['ok'], 'a wrong prefix reaches nothing: ' . json_encode($r));
     }
 
     public function testLargeBatchesKeepEveryResultInItsPlace(): void
