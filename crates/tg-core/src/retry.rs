@@ -67,10 +67,14 @@ impl RetryPolicy {
                 };
                 // Waiting longer than the cap inside one call would stall the caller;
                 // hand the wait back (the outbox schedules it instead).
+                // Retry-After is a floor, and the jittered backoff goes on top of it:
+                // every request refused at the same moment is told the same wait, and
+                // without the spread they would all come back at once and be refused
+                // again (at concurrency 32, most of them every time).
                 if wait > self.cap {
                     Decision::GiveUp
                 } else {
-                    Decision::Retry(wait.max(backoff))
+                    Decision::Retry(wait.saturating_add(backoff).min(self.cap))
                 }
             }
             Outcome::Status { code, .. } if (500..600).contains(&code) && code != 501 && safe => {
@@ -153,9 +157,19 @@ mod tests {
             code: 429,
             retry_after: Some(s),
         };
+        // 1.5 s, plus the attempt's jittered backoff (10%..100% of 100 ms).
         assert_eq!(
             p().decide(ra(1.5), 1, true, 0.0),
-            Decision::Retry(Duration::from_secs_f64(1.5))
+            Decision::Retry(Duration::from_millis(1510))
+        );
+        assert_eq!(
+            p().decide(ra(1.5), 1, true, 1.0),
+            Decision::Retry(Duration::from_millis(1600))
+        );
+        // Never past the cap, even when the backoff would take it there.
+        assert_eq!(
+            p().decide(ra(1.95), 1, true, 1.0),
+            Decision::Retry(Duration::from_secs(2))
         );
         assert_eq!(p().decide(ra(30.0), 1, true, 0.0), Decision::GiveUp);
     }

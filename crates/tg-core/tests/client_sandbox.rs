@@ -249,7 +249,13 @@ async fn rate_limit_answers_are_waited_out() {
         })
         .collect();
     let results = c.send_batch(ops).await;
-    assert!(results.iter().all(|r| r.ok));
+    let failed: Vec<_> = results.iter().filter(|r| !r.ok).collect();
+    assert!(
+        failed.is_empty(),
+        "{} failed, first: {:?}",
+        failed.len(),
+        failed.first()
+    );
     assert!(
         stats(&sb).await["faults"]["rateLimited"]
             .as_u64()
