@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use crate::api::{truncate, Method, Operation, Request};
 use crate::error::{Error, FieldError, Result};
-use crate::retry::{parse_retry_after, Decision, Outcome, RetryPolicy};
+use crate::retry::{parse_retry_after_at, Decision, Outcome, RetryPolicy};
 
 /// A secret that never shows in `Debug` or `Display`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -579,7 +579,7 @@ fn validate_key(k: &str) -> Result<String> {
 fn header_retry_after(h: &HeaderMap) -> Option<f64> {
     h.get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(parse_retry_after)
+        .and_then(|v| parse_retry_after_at(v, std::time::SystemTime::now()))
 }
 
 fn transport_error(e: &reqwest::Error, what: &str) -> Error {

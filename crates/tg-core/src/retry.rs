@@ -102,11 +102,24 @@ impl RetryPolicy {
     }
 }
 
-/// Parses `Retry-After` given in seconds (the HTTP-date form is turned into seconds
-/// from now by the caller when needed).
+/// Parses `Retry-After` given in seconds (whole or decimal). See
+/// [`parse_retry_after_at`] for the HTTP-date form.
 pub fn parse_retry_after(v: &str) -> Option<f64> {
     let secs: f64 = v.trim().parse().ok()?;
     (secs.is_finite() && secs >= 0.0).then_some(secs.min(86_400.0))
+}
+
+/// Parses `Retry-After` in either form HTTP allows: seconds, or an HTTP-date, which
+/// becomes the seconds from `now` until then (0 for a date already past; at most a day).
+pub fn parse_retry_after_at(v: &str, now: std::time::SystemTime) -> Option<f64> {
+    parse_retry_after(v).or_else(|| {
+        let at = httpdate::parse_http_date(v.trim()).ok()?;
+        Some(
+            at.duration_since(now)
+                .map_or(0.0, |d| d.as_secs_f64())
+                .min(86_400.0),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -190,5 +203,28 @@ mod tests {
         assert_eq!(parse_retry_after("-1"), None);
         assert_eq!(parse_retry_after("NaN"), None);
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date_is_the_time_until_then() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").expect("date");
+        let at = |v: &str| parse_retry_after_at(v, now);
+        assert_eq!(at("Wed, 21 Oct 2015 07:28:30 GMT"), Some(30.0));
+        // The two obsolete forms HTTP still asks recipients to accept.
+        assert_eq!(at("Wednesday, 21-Oct-15 07:29:00 GMT"), Some(60.0));
+        assert_eq!(at("Wed Oct 21 07:28:05 2015"), Some(5.0));
+        assert_eq!(
+            at("Wed, 21 Oct 2015 07:00:00 GMT"),
+            Some(0.0),
+            "a past date: now"
+        );
+        assert_eq!(
+            at("Thu, 21 Oct 2055 07:28:00 GMT"),
+            Some(86_400.0),
+            "at most a day"
+        );
+        assert_eq!(at("12"), Some(12.0));
+        assert_eq!(at("tomorrow"), None);
+        assert_eq!(at(""), None);
     }
 }

@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
 use tg_core::client::{Client, ClientConfig, Secret};
-use tg_core::retry::{parse_retry_after, Decision, Outcome, RetryPolicy};
+use tg_core::retry::{parse_retry_after, parse_retry_after_at, Decision, Outcome, RetryPolicy};
 use tg_core::Error;
 
 fn config() -> Config {
@@ -323,7 +323,10 @@ proptest! {
                     prop_assert!(false, "expected RateLimited, got {err:?}");
                     unreachable!()
                 };
-                let want = ra.as_deref().and_then(parse_retry_after).unwrap_or(1.0);
+                let want = ra
+                    .as_deref()
+                    .and_then(|v| parse_retry_after_at(v, std::time::SystemTime::now()))
+                    .unwrap_or(1.0);
                 prop_assert!(retry_after.is_finite() && (0.0..=86_400.0).contains(&retry_after));
                 prop_assert_eq!(retry_after, want);
             }
