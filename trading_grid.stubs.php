@@ -136,6 +136,27 @@ namespace TradingGrid {
         public function events(?string $after = NULL, ?int $limit = NULL): mixed {}
 
         /**
+         * Searches Lens (documented by OpenText: `POST /visibility_transaction_search`,
+         * GraphQL `getTransactions`) for business documents traded on the network. `$search`
+         * holds Lens's own query arguments — count (1-1000), offset, filters
+         * ([['field' => 'status', 'values' => [['value' => 'F']]]]), fields (must/should),
+         * ranges (['field' => 'arrivaltime', 'from' => RFC 3339, 'to' => ...]), sortby,
+         * contentKeyFilters, query — plus contentKeys, the content key names to return
+         * (default: purchase order number, invoice number, shipment identification).
+         * Returns ['count' => int, 'total' => int, 'offset' => int, 'transactions' => [...]].
+         * Throws ValidationException naming the bad argument before anything is sent.
+         */
+        public function searchTransactions(array $search): mixed {}
+
+        /**
+         * One page of the Lens transactions that need a person — delivery failed (status F)
+         * or validation error (V) — that arrived at or after `$since` (RFC 3339), oldest
+         * first: the exceptions the portal turns into trading issues. Same result shape as
+         * searchTransactions().
+         */
+        public function transactionExceptions(?string $since = NULL, ?int $count = NULL, ?int $offset = NULL): mixed {}
+
+        /**
          * Subscribes a URL to signed event deliveries.
          */
         public function subscribeWebhook(string $url, string $secret, ?array $types = NULL): mixed {}

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tg_core::api::{OpKind, Operation};
 use tg_core::batch::{missing_result, BatchOp, BatchResult};
 use tg_core::client::{Answer, Client as CoreClient, ClientConfig, Secret};
+use tg_core::lens::TransactionSearch;
 use tg_core::Error;
 
 use crate::convert::{answer_to_zval, array_to_json, element_to_json, json_to_zval, values_of};
@@ -510,6 +511,42 @@ impl Client {
             q.push(("after".to_string(), a));
         }
         self.read("/tgx/v1/events".into(), q)
+    }
+
+    /// Searches Lens (documented by OpenText: `POST /visibility_transaction_search`,
+    /// GraphQL `getTransactions`) for business documents traded on the network. `$search`
+    /// holds Lens's own query arguments — count (1-1000), offset, filters
+    /// ([['field' => 'status', 'values' => [['value' => 'F']]]]), fields (must/should),
+    /// ranges (['field' => 'arrivaltime', 'from' => RFC 3339, 'to' => ...]), sortby,
+    /// contentKeyFilters, query — plus contentKeys, the content key names to return
+    /// (default: purchase order number, invoice number, shipment identification).
+    /// Returns ['count' => int, 'total' => int, 'offset' => int, 'transactions' => [...]].
+    /// Throws ValidationException naming the bad argument before anything is sent.
+    pub fn search_transactions(&self, search: &ZendHashTable) -> PhpResult<Zval> {
+        call_json(|| {
+            let search = TransactionSearch::new(payload(search, "search")?)?;
+            block_on(self.inner()?.search_transactions(&search))?
+        })
+    }
+
+    /// One page of the Lens transactions that need a person — delivery failed (status F)
+    /// or validation error (V) — that arrived at or after `$since` (RFC 3339), oldest
+    /// first: the exceptions the portal turns into trading issues. Same result shape as
+    /// searchTransactions().
+    pub fn transaction_exceptions(
+        &self,
+        since: Option<String>,
+        count: Option<i64>,
+        offset: Option<i64>,
+    ) -> PhpResult<Zval> {
+        call_json(|| {
+            let search = TransactionSearch::exceptions(
+                since.as_deref(),
+                count.unwrap_or(100),
+                offset.unwrap_or(0),
+            )?;
+            block_on(self.inner()?.search_transactions(&search))?
+        })
     }
 
     /// Subscribes a URL to signed event deliveries.

@@ -320,7 +320,7 @@ def check_operation(doc, label, path, op, shared, op_ids, declared_tags, problem
     # the family a path belongs to decides its contract
     expected = (
         "extension" if path.startswith("/tgx/")
-        else "documented" if path.startswith(("/v1/oauth2/", "/TGCommunityServices/"))
+        else "documented" if path.startswith(("/v1/oauth2/", "/TGCommunityServices/", "/visibility_transaction_search"))
         else "sandbox"
     )
     if contract in CONTRACTS and contract != expected:

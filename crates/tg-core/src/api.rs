@@ -324,6 +324,9 @@ pub enum Method {
     Put,
     Post,
     Delete,
+    /// A read sent as a `POST` because its criteria travel in the body (Lens's GraphQL
+    /// search): safe to retry like a `GET`, so it needs no idempotency key.
+    Search,
 }
 
 /// One HTTP request derived from an operation.

@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 
 use crate::api::{truncate, Method, Operation, Request};
 use crate::error::{Error, FieldError, Result};
+use crate::lens::{self, TransactionSearch};
 use crate::retry::{parse_retry_after_at, Decision, Outcome, RetryPolicy};
 
 /// A secret that never shows in `Debug` or `Display`.
@@ -443,6 +444,18 @@ impl Client {
         Ok(self.request(&req, Some(&key)).await?.body)
     }
 
+    /// A Lens transaction search: one page of `getTransactions` (`count`, `total`,
+    /// `offset`, `transactions`).
+    pub async fn search_transactions(&self, search: &TransactionSearch) -> Result<Value> {
+        let req = Request {
+            method: Method::Search,
+            path: lens::SEARCH_PATH.to_string(),
+            query: vec![],
+            body: Some(search.body()),
+        };
+        lens::decode_answer(&self.request(&req, None).await?.body)
+    }
+
     async fn request(&self, req: &Request, key: Option<&str>) -> Result<Response> {
         self.request_as(req, key, Answer::Decoded).await
     }
@@ -475,7 +488,7 @@ impl Client {
             let method = match req.method {
                 Method::Get => reqwest::Method::GET,
                 Method::Put => reqwest::Method::PUT,
-                Method::Post => reqwest::Method::POST,
+                Method::Post | Method::Search => reqwest::Method::POST,
                 Method::Delete => reqwest::Method::DELETE,
             };
             let mut rb = self

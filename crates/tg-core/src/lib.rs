@@ -4,12 +4,14 @@
 //! * [`client`]: options, token cache, one operation with retries.
 //! * [`batch`]: many operations concurrently, ordered per key.
 //! * [`webhook`]: signing and verifying deliveries.
+//! * [`lens`]: Lens transaction search (documented GraphQL), for trading exceptions.
 //! * [`mapping`]: Drupal values → payloads.
 
 pub mod api;
 pub mod batch;
 pub mod client;
 pub mod error;
+pub mod lens;
 pub mod mapping;
 pub mod retry;
 mod schema;

@@ -44,6 +44,13 @@ pub(crate) enum Kind {
     },
     /// An object validated by the nested rules.
     Object(&'static [Rule]),
+    /// An RFC 3339 timestamp: `2026-11-25T07:00:00Z`, fractions and offsets allowed.
+    Timestamp,
+    /// An array of at most `max` strings, each checked as `item`.
+    StrList {
+        item: &'static Kind,
+        max: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -173,6 +180,38 @@ pub(crate) fn is_date(s: &str) -> bool {
     }
 }
 
+/// RFC 3339 date-time, as Lens and the event feed write them.
+pub(crate) fn is_timestamp(s: &str) -> bool {
+    let Some((date, time)) = s.split_once(['T', 't']) else {
+        return false;
+    };
+    let b = time.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    if !is_date(date) || b.len() < 9 || !digits(0..2) || !digits(3..5) || !digits(6..8) {
+        return false;
+    }
+    if b[2] != b':' || b[5] != b':' {
+        return false;
+    }
+    let mut rest = &time[8..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    let offset = rest.as_bytes();
+    match offset {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()),
+        _ => false,
+    }
+}
+
 fn is_language(s: &str) -> bool {
     // BCP 47, the subset portals use: "en", "de-CH", "zh-Hant".
     let mut parts = s.split('-');
@@ -289,6 +328,22 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
             None => fail(format!("must be an object, got {}", type_name(v))),
         },
         Kind::Object(rules) => validate_object(v, rules, path, errors),
+        Kind::Timestamp => match v.as_str() {
+            Some(s) if is_timestamp(s) => {}
+            _ => fail("must be an RFC 3339 timestamp such as 2026-11-25T07:00:00Z".into()),
+        },
+        Kind::StrList { item, max } => match v.as_array() {
+            Some(items) if items.len() > max => fail(format!(
+                "must hold at most {max} entries, got {}",
+                items.len()
+            )),
+            Some(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    check(x, item, &format!("{path}[{i}]"), errors);
+                }
+            }
+            None => fail(format!("must be a list, got {}", type_name(v))),
+        },
     }
 }
 
@@ -347,6 +402,27 @@ mod tests {
         assert!(!is_date("2023-02-29"));
         assert!(!is_date("2023-13-01"));
         assert!(!is_date("20230101"));
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        for ok in [
+            "2026-11-25T07:00:00Z",
+            "2026-11-25T07:00:00.123+01:00",
+            "2024-02-29t23:59:59z",
+        ] {
+            assert!(is_timestamp(ok), "{ok}");
+        }
+        for bad in [
+            "2026-11-25",
+            "2026-11-25T07:00Z",
+            "2026-13-25T07:00:00Z",
+            "2026-11-25T07:00:00",
+            "2026-11-25T07:00:00.Z",
+            "2026-11-25T07:00:00+0100",
+        ] {
+            assert!(!is_timestamp(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -290,3 +290,94 @@ async fn state_survives_a_restart_with_a_data_file() {
     assert_eq!(read["revision"], 3);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn lens_exceptions_come_back_with_their_content_keys_page_by_page() {
+    use tg_core::lens::TransactionSearch;
+    let sb = sandbox(36_000).await;
+    let c = client(&sb, "secret-value");
+    let added = admin(
+        &sb,
+        "/_sandbox/lens/transactions",
+        json!({"transactions": [
+            {"editype": "850", "status": "S", "arrivaltime": "2026-11-01T08:00:00Z",
+             "contentkeys": {"purchase order number": "PO-1"}},
+            {"editype": "856", "status": "F", "arrivaltime": "2026-11-02T08:00:00Z",
+             "errorcode": "DLV-1", "senderaddress": "ZZ:ACME",
+             "contentkeys": {"purchase order number": "PO-1", "shipment identification": "SH-1"}},
+            {"editype": "810", "status": "V", "arrivaltime": "2026-11-03T08:00:00Z",
+             "contentkeys": {"invoice number": "INV-1"}},
+        ]}),
+    )
+    .await;
+    assert_eq!(added["transactions"].as_array().map(Vec::len), Some(3));
+
+    let first = TransactionSearch::exceptions(Some("2026-11-01T00:00:00Z"), 1, 0).expect("valid");
+    let page = c.search_transactions(&first).await.expect("page");
+    assert_eq!(page["total"], 2, "{page}");
+    assert_eq!(page["count"], 1);
+    let t = &page["transactions"][0];
+    assert_eq!(t["editype"], "856");
+    assert_eq!(t["errorcode"], "DLV-1");
+    assert_eq!(
+        t["contentkeys"],
+        json!([{"key": "purchase order number", "value": "PO-1"},
+               {"key": "shipment identification", "value": "SH-1"}])
+    );
+    let second = TransactionSearch::exceptions(Some("2026-11-01T00:00:00Z"), 1, 1).expect("valid");
+    let page = c.search_transactions(&second).await.expect("page");
+    assert_eq!(page["transactions"][0]["editype"], "810");
+
+    let later = TransactionSearch::exceptions(Some("2026-11-02T08:00:01Z"), 10, 0).expect("valid");
+    assert_eq!(
+        c.search_transactions(&later).await.expect("page")["total"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn lens_refusals_are_api_errors_that_are_not_retried() {
+    use tg_core::lens::TransactionSearch;
+    let sb = sandbox(36_000).await;
+    let c = client(&sb, "secret-value");
+    let warm = TransactionSearch::exceptions(None, 1, 0).expect("valid");
+    c.search_transactions(&warm)
+        .await
+        .expect("token fetched, empty page");
+    let before = stats(&sb).await["requests"].as_u64().unwrap_or(0);
+    let free_text = TransactionSearch::new(json!({"query": "status:F"})).expect("valid");
+    let e = c
+        .search_transactions(&free_text)
+        .await
+        .expect_err("refused");
+    assert!(matches!(e, Error::Api { status: 400, .. }), "{e:?}");
+    assert!(e.to_string().contains("free-text"), "{e}");
+    let after = stats(&sb).await["requests"].as_u64().unwrap_or(0);
+    assert_eq!(after - before, 1, "a refused search is sent once");
+}
+
+#[tokio::test]
+async fn lens_searches_are_retried_through_injected_failures() {
+    use tg_core::lens::TransactionSearch;
+    let sb = sandbox(36_000).await;
+    let c = client(&sb, "secret-value");
+    admin(
+        &sb,
+        "/_sandbox/lens/transactions",
+        json!({"editype": "856", "status": "F"}),
+    )
+    .await;
+    admin(
+        &sb,
+        "/_sandbox/faults",
+        json!({"errorRate": 0.5, "writesOnly": false}),
+    )
+    .await;
+    for _ in 0..10 {
+        let page = c
+            .search_transactions(&TransactionSearch::exceptions(None, 10, 0).expect("valid"))
+            .await
+            .expect("a search is safe to retry");
+        assert_eq!(page["total"], 1);
+    }
+}

@@ -4,6 +4,7 @@
 //! webhooks, fault injection and a readable status page.
 
 mod faults;
+pub mod lens;
 mod problem;
 mod routes;
 mod simulate;

@@ -37,6 +37,7 @@ pub fn router(app: Shared) -> Router {
             "/TGCommunityServices/v1/companies/{company}/users",
             get(company_users),
         )
+        .route("/visibility_transaction_search", post(lens_search))
         .route("/tgx/v1/partners", get(list_partners))
         .route(
             "/tgx/v1/partners/{id}",
@@ -87,6 +88,7 @@ pub fn router(app: Shared) -> Router {
             post(decide_access),
         )
         .route("/_sandbox/knowledge", post(raise_knowledge))
+        .route("/_sandbox/lens/transactions", post(add_transactions))
         .route("/_sandbox/events", post(raise_event))
         .route("/_sandbox/issues/{id}/network", post(network_issue_update))
         .fallback(|| async { Problem::not_found("no such route") })
@@ -479,6 +481,76 @@ async fn company_users(
         Ok(json!({"users": users}))
     })
     .await
+}
+
+// ---------------------------------------------------------------- Lens (documented)
+
+fn graphql_errors(message: &str) -> Response {
+    axum::Json(json!({"data": null, "errors": [{"message": message}]})).into_response()
+}
+
+/// `POST /visibility_transaction_search`: a GraphQL document in `{"query": ...}`.
+/// Answers as GraphQL over HTTP does: 200 with `data`, or 200 with `errors`.
+async fn lens_search(AxState(app): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(p) = gate(&app, &headers, false).await {
+        return p.into_response();
+    }
+    let v = match parse_body(&headers, &body) {
+        Ok(v) => v,
+        Err(p) => return p.into_response(),
+    };
+    let Some(document) = v.get("query").and_then(Value::as_str) else {
+        return graphql_errors("the body must be {\"query\": \"<GraphQL document>\"}");
+    };
+    if v.get("variables")
+        .is_some_and(|x| x.as_object().is_some_and(|m| !m.is_empty()))
+    {
+        return graphql_errors(
+            "variables are not supported by the sandbox; write the arguments inline",
+        );
+    }
+    let parsed = match crate::lens::parse(document) {
+        Ok(q) => q,
+        Err(e) => return graphql_errors(&e.0),
+    };
+    let s = app.lock();
+    match crate::lens::search(&s.transactions, &parsed) {
+        Ok(answer) => axum::Json(answer).into_response(),
+        Err(e) => graphql_errors(&e.0),
+    }
+}
+
+/// Adds Lens transactions (`{"transactions": [...]}` or one object), as trading on the
+/// network would: what the exception scan of the portal then finds.
+async fn add_transactions(AxState(app): AxState<Shared>, body: Bytes) -> Response {
+    let v: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Problem::bad_request(format!("the body is not valid JSON: {e}")).into_response()
+        }
+    };
+    let given = match v.get("transactions") {
+        Some(Value::Array(list)) => list.clone(),
+        Some(_) => return Problem::field("transactions", "must be a list").into_response(),
+        None => vec![v],
+    };
+    let mut s = app.lock();
+    let mut added = vec![];
+    for (i, t) in given.iter().enumerate() {
+        let id = s.next("LT");
+        match crate::lens::transaction(t, id, now_rfc3339()) {
+            Ok(t) => added.push(t),
+            Err(e) => return Problem::field(&format!("transactions[{i}]"), &e).into_response(),
+        }
+    }
+    s.transactions.extend(added.iter().cloned());
+    drop(s);
+    app.mark_dirty();
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({"transactions": added})),
+    )
+        .into_response()
 }
 
 // ---------------------------------------------------------------- partners
@@ -1642,6 +1714,19 @@ async fn home(AxState(app): AxState<Shared>) -> Html<String> {
             esc(&d["title"]),
             esc(&d["currentVersion"]),
             esc(&d["status"])
+        ));
+    }
+    h.push_str("</table><h2>Lens transactions</h2><table><tr><th>Transaction</th><th>Arrived</th><th>EDI type</th><th>Status</th><th>Sender → receiver</th><th>Error</th></tr>");
+    for t in s.transactions.iter().rev().take(50) {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
+            esc(&t["transactionid"]),
+            esc(&t["arrivaltime"]),
+            esc(&t["editype"]),
+            esc(&t["status"]),
+            esc(&t["senderaddress"]),
+            esc(&t["receiveraddress"]),
+            esc(&t["externalerrormessage"])
         ));
     }
     h.push_str("</table><h2>Recent events</h2><table><tr><th>#</th><th>Type</th><th>At</th></tr>");

@@ -72,6 +72,9 @@ pub struct State {
     pub next_id: u64,
     /// Things the simulated partners have already reacted to.
     pub simulated: BTreeMap<String, bool>,
+    /// Lens: the business documents traded on the network, oldest first.
+    #[serde(default)]
+    pub transactions: Vec<Value>,
 }
 
 pub fn now_rfc3339() -> String {
@@ -111,6 +114,7 @@ impl State {
             counters: Counters::default(),
             next_id: 1,
             simulated: BTreeMap::new(),
+            transactions: Vec::new(),
         };
         for (id, name, types, auto) in [
             (
@@ -176,6 +180,7 @@ impl State {
             "partners": self.partners.len(),
             "issues": self.issues.len(),
             "documents": self.documents.len(),
+            "transactions": self.transactions.len(),
         })
     }
 }
