@@ -136,6 +136,13 @@ namespace TradingGrid {
         public function events(?string $after = NULL, ?int $limit = NULL): mixed {}
 
         /**
+         * The hub company's partner directory (documented Community Management read),
+         * optionally filtered by partnerCompanyId, partnerCompanyName or tradingAddress:
+         * ['partners' => [['partnerCompanyId' =>, 'partnerCompanyName' =>, 'tradingAddress' =>, 'status' =>], ...]].
+         */
+        public function partnerDirectory(?array $filters = NULL): mixed {}
+
+        /**
          * Searches Lens (documented by OpenText: `POST /visibility_transaction_search`,
          * GraphQL `getTransactions`) for business documents traded on the network. `$search`
          * holds Lens's own query arguments — count (1-1000), offset, filters

@@ -9,7 +9,10 @@
 declare(strict_types=1);
 
 require __DIR__ . '/../tests/php/Sandbox.php';
+// Plain PHP from the module: how a failed Lens transaction reads as a trading issue.
+require __DIR__ . '/../drupal_module/trading_grid/src/Flow/TradingIssue/FailedTransaction.php';
 
+use Drupal\trading_grid\Flow\TradingIssue\FailedTransaction;
 use TradingGrid\Tests\Sandbox;
 
 function say(string $text): void
@@ -98,6 +101,19 @@ try {
         $client->setIssueStatus($issue['issueId'], 'awaiting_partner');
     } catch (TradingGrid\ApiException $e) {
         say("Trading Grid refuses an illegal move (HTTP {$e->getStatus()}): {$e->getMessage()}");
+    }
+
+    // Trading exceptions nobody raised yet: Lens, the network's record of every document traded.
+    $deadline = microtime(true) + 5.0;
+    do {
+        $exceptions = $client->transactionExceptions(gmdate('Y-m-d\TH:i:s\Z', time() - 3600));
+    } while ($exceptions['total'] === 0 && microtime(true) < $deadline && usleep(200000) === null);
+    say(sprintf('Lens shows %d transaction(s) that need a person since the last hour; cron turns each into a trading issue once:', $exceptions['total']));
+    foreach ($exceptions['transactions'] as $t) {
+        $failed = FailedTransaction::fromLens($t);
+        $who = $client->partnerDirectory(['tradingAddress' => $t['senderaddress']])['partners'][0]['partnerCompanyName'] ?? 'no known partner';
+        say(sprintf('  - EDI %s from %s (%s): "%s" (%s, %s priority), error %s.',
+            $t['editype'], $t['senderaddress'], $who, $failed?->title(), $failed?->issueType(), $failed?->priority(), $t['errorcode']));
     }
 
     step('Flow 3 of 8: controlled documents');

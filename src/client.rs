@@ -513,6 +513,43 @@ impl Client {
         self.read("/tgx/v1/events".into(), q)
     }
 
+    /// The hub company's partner directory (documented Community Management read),
+    /// optionally filtered by partnerCompanyId, partnerCompanyName or tradingAddress:
+    /// ['partners' => [['partnerCompanyId' =>, 'partnerCompanyName' =>, 'tradingAddress' =>, 'status' =>], ...]].
+    pub fn partner_directory(&self, filters: Option<&ZendHashTable>) -> PhpResult<Zval> {
+        const FILTERS: [&str; 3] = ["partnerCompanyId", "partnerCompanyName", "tradingAddress"];
+        let (tenant, query) = call(|| {
+            let mut query = vec![];
+            if let Some(f) = filters {
+                let given = payload(f, "filters")?;
+                for (k, v) in given.as_object().into_iter().flatten() {
+                    if !FILTERS.contains(&k.as_str()) {
+                        return Err(Error::validation(
+                            format!("filters.{k}"),
+                            format!("is not a filter; use {}", FILTERS.join(", ")),
+                        ));
+                    }
+                    match v.as_str() {
+                        Some(text) if !text.is_empty() && text.len() <= 200 => {
+                            query.push((k.clone(), text.to_string()))
+                        }
+                        _ => {
+                            return Err(Error::validation(
+                                format!("filters.{k}"),
+                                "must be a string of 1 to 200 characters",
+                            ))
+                        }
+                    }
+                }
+            }
+            Ok((seg(&self.inner()?.config().tenant)?, query))
+        })?;
+        self.read(
+            format!("/TGCommunityServices/v1/companies/{tenant}/partnerDirectory"),
+            query,
+        )
+    }
+
     /// Searches Lens (documented by OpenText: `POST /visibility_transaction_search`,
     /// GraphQL `getTransactions`) for business documents traded on the network. `$search`
     /// holds Lens's own query arguments — count (1-1000), offset, filters

@@ -91,4 +91,24 @@ final class LensTest extends TestCase
         $this->expectExceptionMessage('free-text');
         $this->client->searchTransactions(['query' => 'status:F OR deliverystatus:DeliveryFailed']);
     }
+
+    public function testThePartnerDirectoryResolvesATransactionsTradingAddress(): void
+    {
+        $this->client->upsertPartner([
+            'externalId' => 'drupal-user-42', 'companyName' => 'Acme Freight', 'partnerType' => 'carrier',
+            'country' => 'DE', 'contactEmail' => 'ops@acme.example', 'tradingAddress' => 'ZZ:ACMEFREIGHT', 'revision' => 1,
+        ]);
+        $asn = $this->client->transactionExceptions()['transactions'][0];
+        $found = $this->client->partnerDirectory(['tradingAddress' => $asn['senderaddress']]);
+        $this->assertCount(1, $found['partners']);
+        $this->assertSame('Acme Freight', $found['partners'][0]['partnerCompanyName']);
+        $this->assertSame([], $this->client->partnerDirectory(['tradingAddress' => 'ZZ:NOBODY'])['partners']);
+        $this->assertCount(1, $this->client->partnerDirectory()['partners']);
+        try {
+            $this->client->partnerDirectory(['colour' => 'red']);
+            $this->fail('refused');
+        } catch (ValidationException $e) {
+            $this->assertSame('filters.colour', $e->getField());
+        }
+    }
 }

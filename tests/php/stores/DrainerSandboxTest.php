@@ -23,12 +23,8 @@ final class DrainerSandboxTest extends StoreTestCase
 
     protected function setUp(): void
     {
-        if (!extension_loaded('trading_grid')) {
-            $this->markTestSkipped('the trading_grid extension is not loaded');
-        }
+        $this->sandbox = $this->resetSandbox();
         parent::setUp();
-        $this->sandbox = Sandbox::shared();
-        $this->sandbox->reset();
         $this->outbox = new Outbox($this->pdo, self::PREFIX, $this->clock(), 5, 1, 10);
         $this->links = new LinkStore($this->pdo, self::PREFIX, $this->clock());
     }

@@ -46,6 +46,21 @@ abstract class StoreTestCase extends TestCase
         }
     }
 
+    /**
+     * The shared sandbox, reset, for the tests that go end to end through the real
+     * extension; the test is skipped (saying why) when the extension is not loaded.
+     * Call before parent::setUp().
+     */
+    protected function resetSandbox(): \TradingGrid\Tests\Sandbox
+    {
+        if (!extension_loaded('trading_grid')) {
+            $this->markTestSkipped('the trading_grid extension is not loaded');
+        }
+        $sandbox = \TradingGrid\Tests\Sandbox::shared();
+        $sandbox->reset();
+        return $sandbox;
+    }
+
     /** The clock the stores read: $this->now, moved by the test. */
     protected function clock(): \Closure
     {

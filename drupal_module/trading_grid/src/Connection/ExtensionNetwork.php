@@ -55,6 +55,30 @@ final class ExtensionNetwork implements NetworkInterface {
   /**
    * {@inheritdoc}
    */
+  public function transactionExceptions(?string $since, int $count, int $offset): array {
+    $page = $this->clients->client()->transactionExceptions($since, $count, $offset);
+    return [
+      'total' => (int) ($page['total'] ?? 0),
+      'transactions' => array_values(array_filter($page['transactions'] ?? [], 'is_array')),
+    ];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function partnerIdByTradingAddress(string $address): ?string {
+    $found = $this->clients->client()->partnerDirectory(['tradingAddress' => $address]);
+    foreach ($found['partners'] ?? [] as $partner) {
+      if (is_array($partner) && ($partner['tradingAddress'] ?? NULL) === $address && is_string($partner['partnerCompanyId'] ?? NULL)) {
+        return $partner['partnerCompanyId'];
+      }
+    }
+    return NULL;
+  }
+
+  /**
+   * {@inheritdoc}
+   */
   public function ping(): array {
     $answer = $this->clients->client()->ping();
     return is_array($answer) ? $answer : [];

@@ -45,6 +45,21 @@ interface NetworkInterface {
   public function partners(?string $after, int $limit): array;
 
   /**
+   * One page of the Lens transactions that need a person — delivery failed or
+   * validation error — that arrived at or after $since (RFC 3339), oldest first.
+   *
+   * @return array{total: int, transactions: list<array<string, mixed>>}
+   *   The page.
+   */
+  public function transactionExceptions(?string $since, int $count, int $offset): array;
+
+  /**
+   * The Trading Grid partner id (partner directory: partnerCompanyId) of the partner
+   * trading under this address (QUALIFIER:ID), or NULL when none does.
+   */
+  public function partnerIdByTradingAddress(string $address): ?string;
+
+  /**
    * Checks the connection: ['ok' => TRUE, 'latencyMs' => float, ...] or an exception.
    *
    * @return array<string, mixed>

@@ -159,6 +159,21 @@ final class SettingsForm extends ConfigFormBase {
       '#title' => $this->t('Pull the event feed on cron'),
       '#default_value' => $config->get('pull_on_cron'),
     ];
+    $form['delivery']['lens_scan_on_cron'] = [
+      '#type' => 'checkbox',
+      '#title' => $this->t('Raise trading issues from failed transactions'),
+      '#description' => $this->t('On cron, read Lens for business documents whose delivery failed or that failed validation, and open a trading issue for each, addressed to the partner trading under its address.'),
+      '#default_value' => $config->get('lens_scan_on_cron'),
+    ];
+    $form['delivery']['lens_lookback_days'] = [
+      '#type' => 'number',
+      '#title' => $this->t('First scan looks back (days)'),
+      '#min' => 0,
+      '#max' => 365,
+      '#step' => 1,
+      '#default_value' => $config->get('lens_lookback_days') ?? 7,
+      '#states' => ['visible' => [':input[name="lens_scan_on_cron"]' => ['checked' => TRUE]]],
+    ];
     $form['delivery']['notify_by_mail'] = [
       '#type' => 'checkbox',
       '#title' => $this->t('E-mail network notifications to the people concerned'),
@@ -224,13 +239,13 @@ final class SettingsForm extends ConfigFormBase {
     foreach (['endpoint', 'tenant', 'client_id', 'client_secret_env', 'webhook_secret_env', 'partner_role'] as $key) {
       $config->set($key, trim((string) $form_state->getValue($key)));
     }
-    foreach (['drain_on_terminate', 'pull_on_cron', 'notify_by_mail'] as $key) {
+    foreach (['drain_on_terminate', 'pull_on_cron', 'lens_scan_on_cron', 'notify_by_mail'] as $key) {
       $config->set($key, (bool) $form_state->getValue($key));
     }
     foreach (['terminate_time_budget', 'cron_time_budget'] as $key) {
       $config->set($key, (float) $form_state->getValue($key));
     }
-    foreach (['batch_size', 'lease_seconds', 'timeout_ms', 'connect_timeout_ms', 'concurrency', 'max_retries'] as $key) {
+    foreach (['batch_size', 'lease_seconds', 'timeout_ms', 'connect_timeout_ms', 'concurrency', 'max_retries', 'lens_lookback_days'] as $key) {
       $config->set($key, (int) $form_state->getValue($key));
     }
     $config->save();

@@ -6,10 +6,12 @@ namespace Drupal\trading_grid\Sync;
 
 use Drupal\Core\Config\ConfigFactoryInterface;
 use Drupal\trading_grid\Flow\Reporting\ReportingFigures;
+use Drupal\trading_grid\Flow\TradingIssue\TradingExceptionScanner;
 use Psr\Log\LoggerInterface;
 
 /**
- * hook_cron(): deliver, pull the event feed, handle events, refresh the figures.
+ * hook_cron(): deliver, pull the event feed, scan Lens for failed transactions,
+ * handle events, refresh the figures.
  * Each step runs even when an earlier one failed.
  */
 final class Cron {
@@ -17,6 +19,7 @@ final class Cron {
   public function __construct(
     private readonly Delivery $delivery,
     private readonly EventPuller $puller,
+    private readonly TradingExceptionScanner $scanner,
     private readonly ReportingFigures $figures,
     private readonly ConfigFactoryInterface $configFactory,
     private readonly LoggerInterface $logger,
@@ -35,6 +38,9 @@ final class Cron {
     if ($online && $config->get('pull_on_cron')) {
       $this->step('pull the event feed', fn () => $this->puller->pull(max(1, (int) ($config->get('pull_limit') ?: 200))));
       $this->step('read the network figures', fn () => $this->figures->pullNetworkFigures());
+    }
+    if ($online && $config->get('lens_scan_on_cron')) {
+      $this->step('scan Lens for failed transactions', fn () => $this->scanner->scan((int) ($config->get('lens_lookback_days') ?? 7)));
     }
     $this->step('handle the received events', fn () => $this->delivery->handleEvents($budget));
   }

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\trading_grid\Drush\Commands;
 
 use Drupal\trading_grid\Connection\ClientFactory;
+use Drupal\trading_grid\Flow\TradingIssue\TradingExceptionScanner;
 use Drupal\trading_grid\Store\Inbox;
 use Drupal\trading_grid\Store\LinkStore;
 use Drupal\trading_grid\Store\Outbox;
@@ -16,7 +17,7 @@ use Drush\Commands\DrushCommands;
 use Psr\Container\ContainerInterface;
 
 /**
- * Drush commands: status, drain, pull, replay, reconcile.
+ * Drush commands: status, drain, pull, scan, replay, reconcile.
  */
 final class TradingGridCommands extends DrushCommands {
 
@@ -28,6 +29,7 @@ final class TradingGridCommands extends DrushCommands {
     private readonly Delivery $delivery,
     private readonly EventPuller $puller,
     private readonly Reconciler $reconciler,
+    private readonly TradingExceptionScanner $scanner,
   ) {
     parent::__construct();
   }
@@ -44,6 +46,7 @@ final class TradingGridCommands extends DrushCommands {
       $container->get('trading_grid.delivery'),
       $container->get('trading_grid.event_puller'),
       $container->get('trading_grid.reconciler'),
+      $container->get('trading_grid.trading_exception_scanner'),
     );
   }
 
@@ -78,6 +81,24 @@ final class TradingGridCommands extends DrushCommands {
     }
     $this->io()->writeln(sprintf('Sent %d, failed %d (will retry), dead %d, released %d, in %d batches (%.1fs, stopped: %s).',
       $report->sent, $report->failed, $report->dead, $report->released, $report->batches, $report->seconds, $report->stoppedBy));
+    return self::EXIT_SUCCESS;
+  }
+
+  /**
+   * Reads Lens for failed transactions and opens a trading issue for each new one.
+   */
+  #[CLI\Command(name: 'trading-grid:scan', aliases: ['tg-scan'])]
+  #[CLI\Option(name: 'days', description: 'Where the first scan starts, in days back (later scans go on from the newest exception seen).')]
+  #[CLI\Option(name: 'time', description: 'Seconds to spend handling what was found.')]
+  #[CLI\Usage(name: 'drush trading-grid:scan --days=30', description: 'Raise trading issues from the failed transactions of the last 30 days.')]
+  public function scan(array $options = ['days' => 7, 'time' => 30.0]): int {
+    if ($this->delivery->problems() !== []) {
+      $this->logger()->error('Cannot reach Trading Grid: ' . implode(' ', $this->delivery->problems()));
+      return self::EXIT_FAILURE;
+    }
+    $counts = $this->scanner->scan((int) $options['days']);
+    $handled = $this->delivery->handleEvents((float) $options['time']);
+    $this->io()->writeln(sprintf('Read %d failed transactions since %s, %d new; handled %d events, failed %d.', $counts['seen'], $counts['since'], $counts['stored'], $handled['handled'], $handled['failed']));
     return self::EXIT_SUCCESS;
   }
 

@@ -20,6 +20,10 @@ final class ScriptedNetwork implements NetworkInterface {
 
   public const PARTNERS = 'trading_grid_test.partners';
 
+  public const TRANSACTIONS = 'trading_grid_test.transactions';
+
+  public const DIRECTORY = 'trading_grid_test.directory';
+
   public function __construct(private readonly StateInterface $state) {}
 
   /**
@@ -52,6 +56,26 @@ final class ScriptedNetwork implements NetworkInterface {
    */
   public function partners(?string $after, int $limit): array {
     return ['items' => $this->state->get(self::PARTNERS, []), 'nextCursor' => NULL, 'hasMore' => FALSE];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function transactionExceptions(?string $since, int $count, int $offset): array {
+    $hits = array_values(array_filter(
+      $this->state->get(self::TRANSACTIONS, []),
+      static fn (array $t): bool => in_array($t['status'] ?? '', ['F', 'V'], TRUE)
+        && ($since === NULL || strtotime((string) ($t['arrivaltime'] ?? '')) >= strtotime($since)),
+    ));
+    usort($hits, static fn (array $a, array $b): int => strcmp((string) $a['arrivaltime'], (string) $b['arrivaltime']));
+    return ['total' => count($hits), 'transactions' => array_slice($hits, $offset, $count)];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function partnerIdByTradingAddress(string $address): ?string {
+    return $this->state->get(self::DIRECTORY, [])[$address] ?? NULL;
   }
 
   /**
