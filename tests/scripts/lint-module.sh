@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Static checks of the Drupal module that need no Drupal: PHP syntax, YAML syntax,
 # info.yml keys, classes named in YAML exist, permissions used by routes exist,
-# every config/install file has a schema. Exits non-zero naming each problem.
+# every config/install file has a schema, and config values have the types strict config
+# schema checking (on in Kernel and Functional tests) demands. Exits non-zero naming each problem.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -226,12 +227,13 @@ core_prefixes = ('field.storage.', 'field.field.', 'node.type.', 'taxonomy.vocab
                  'core.entity_form_mode.', 'views.view.', 'system.action.', 'block.block.',
                  'workflows.workflow.', 'language.content_settings.')
 def schema_for(config_name):
+    """The module's schema entry for a config name (exact or wildcard), or None."""
     if config_name in schema:
-        return True
+        return schema[config_name] or {}
     for key in schema:
         if '*' in key and re.fullmatch(re.escape(key).replace(r'\*', r'[^.]+'), config_name):
-            return True
-    return False
+            return schema[key] or {}
+    return None
 for sub in ('install', 'optional'):
     d = os.path.join(module, 'config', sub)
     if not os.path.isdir(d):
@@ -260,6 +262,18 @@ for sub in ('install', 'optional'):
                     problems.append(f"config/{sub}/{f}: dependencies.config lacks node.type.{bundle}")
                 if data.get('id') != f"{etype}.{bundle}.{field}":
                     problems.append(f"config/{sub}/{f}: id must be {etype}.{bundle}.{field}")
+                # Strict config schema (on in Kernel and Functional tests) types the
+                # default values of core field types: a boolean's `value` is an integer
+                # (core.data_types.schema.yml, field.value.boolean), so `false` fails
+                # installation of the whole module.
+                storage_data = yamls.get(os.path.join(d, storage + '.yml')) or {}
+                ftype = data.get('field_type') or storage_data.get('type')
+                for i, item in enumerate(data.get('default_value') or []):
+                    v = item.get('value') if isinstance(item, dict) else None
+                    if ftype in ('boolean', 'integer') and v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+                        problems.append(f"config/{sub}/{f}: default_value[{i}].value must be an integer for a {ftype} field, got {v!r}")
+                    if ftype in ('string', 'string_long', 'list_string', 'text', 'text_long') and v is not None and not isinstance(v, str):
+                        problems.append(f"config/{sub}/{f}: default_value[{i}].value must be a string for a {ftype} field, got {v!r}")
             if config_name.startswith('field.storage.'):
                 _, _, etype, field = config_name.split('.')
                 if data.get('id') != f"{etype}.{field}":
@@ -274,8 +288,19 @@ for sub in ('install', 'optional'):
                 deps = [str(x).split(':')[-1] for x in info.get('dependencies') or []]
                 if dep not in deps + [name, 'core', 'system']:
                     problems.append(f"config/{sub}/{f}: depends on module {dep}, which {name}.info.yml does not require")
-        elif not schema_for(config_name):
+        elif schema_for(config_name) is None:
             problems.append(f"config/{sub}/{f}: no schema for '{config_name}' in config/schema")
+        else:
+            # The module's own simple config: each top-level value of the type its schema says.
+            mapping = schema_for(config_name).get('mapping') or {}
+            python_types = {'boolean': (bool,), 'integer': (int,), 'float': (int, float), 'string': (str,), 'label': (str,), 'text': (str,), 'email': (str,), 'uri': (str,), 'langcode': (str,)}
+            for key, value in (data or {}).items():
+                t = (mapping.get(key) or {}).get('type')
+                inherited = ('langcode', '_core') if schema_for(config_name).get('type') == 'config_object' else ('_core',)
+                if key not in mapping and key not in inherited:
+                    problems.append(f"config/{sub}/{f}: '{key}' is not in its schema")
+                elif t in python_types and value is not None and (not isinstance(value, python_types[t]) or (t != 'boolean' and isinstance(value, bool))):
+                    problems.append(f"config/{sub}/{f}: '{key}' must be {t} as its schema says, got {value!r}")
 
 for p in problems:
     print("lint-module: " + p, file=sys.stderr)
