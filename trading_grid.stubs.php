@@ -169,6 +169,58 @@ namespace TradingGrid {
         public function subscribeWebhook(string $url, string $secret, ?array $types = NULL): mixed {}
 
         /**
+         * Creates a network user of a company: the hub (the tenant) or a partner (its
+         * partnerId). $user is the documented "Create User" body: loginId, firstName,
+         * lastName, type ('Web') and contactInformation.email are required; address,
+         * preferredLanguage, preferredTimezone, loginPassword, ... are optional.
+         * Returns ['uniqueId' => string]: store that id, a loginId can change. A loginId
+         * already taken throws ApiException 409 (after a retry that was applied, too:
+         * then look the user up with companyUsers($companyId, $loginId)).
+         */
+        public function createCompanyUser(string $company_id, array $user, ?string $idempotency_key = NULL): mixed {}
+
+        /**
+         * Changes some of a user's fields, addressed by its userId (uniqueId): only the
+         * members given change, nested arrays (address, contactInformation) member by
+         * member. A new loginId is allowed if it is free. Returns the user as it is now.
+         */
+        public function updateCompanyUser(string $company_id, string $user_id, array $changes): mixed {}
+
+        /**
+         * Deletes a user by its userId. One that no longer exists throws ApiException 404.
+         */
+        public function deleteCompanyUser(string $company_id, string $user_id): mixed {}
+
+        /**
+         * One user's details, by its userId or its current loginId (never its password).
+         */
+        public function companyUser(string $company_id, string $user_id_or_login_id): mixed {}
+
+        /**
+         * A company's users: ['users' => [['userId', 'loginId', 'email', 'firstName',
+         * 'lastName'], ...]], or only the one with this loginId. Users cannot be searched
+         * by e-mail or name: list them and match, then keep the userId.
+         */
+        public function companyUsers(string $company_id, ?string $login_id = NULL): mixed {}
+
+        /**
+         * A user's roles, by its current loginId: ['userId', 'loginId', 'roles' => [['roleName' => ...], ...]].
+         */
+        public function companyUserRoles(string $company_id, string $login_id): mixed {}
+
+        /**
+         * Gives a user (by its current loginId) these roles, by name; roles it already
+         * holds are kept once. Returns its roles as companyUserRoles() does.
+         */
+        public function addCompanyUserRoles(string $company_id, string $login_id, array $role_names): mixed {}
+
+        /**
+         * Takes these roles (by name) from a user (by its current loginId); names it does
+         * not hold are ignored. Returns its roles as companyUserRoles() does.
+         */
+        public function removeCompanyUserRoles(string $company_id, string $login_id, array $role_names): mixed {}
+
+        /**
          * Checks the connection: fetches a token and reads the communities.
          * Returns ['ok' => true, 'latencyMs' => float, 'tenant' => string, 'communities' => int].
          */

@@ -78,6 +78,21 @@ try {
         : 'No answer from the network yet.');
     $m = $client->memberships('drupal-user-42')['items'][0];
     say("Membership is now {$m['status']}: the portal gives the user the partner role and shows the next step.");
+    $company = $partner['partnerId'];
+    $login = 'ada.ops@acme.example';
+    $networkUser = $client->createCompanyUser($company, [
+        'loginId' => $login, 'firstName' => 'Ada', 'lastName' => 'Ops', 'type' => 'Web',
+        'contactInformation' => ['email' => 'ops@acme.example', 'phoneNumber' => '+49 40 5551212'],
+        'address' => ['addressLine1' => '1 Dock Road', 'city' => 'Hamburg', 'postalCode' => '20457', 'countryCode' => 'DE'],
+        'preferredLanguage' => 'en', 'preferredTimezone' => 'Europe/Berlin',
+    ], 'drupal-user-42:first-network-user');
+    say("Acme's contact Ada Ops now has her own login on the network, $login, as a user of Acme's company $company. "
+        . "Trading Grid gave her the user id {$networkUser['uniqueId']}; the portal keeps that id, because a login id can change.");
+    $roles = $client->addCompanyUserRoles($company, $login, ['Partner Admin']);
+    say('She was given the role ' . implode(', ', array_column($roles['roles'], 'roleName'))
+        . ", so she can look after Acme's own people on the network.");
+    $found = $client->companyUser($company, $networkUser['uniqueId']);
+    say("Looked up again by the stored id, she is {$found['firstName']} {$found['lastName']} ({$found['loginId']}).");
     $stale = $client->upsertPartner(['externalId' => 'drupal-user-42', 'companyName' => 'Acme (stale edit)', 'partnerType' => 'carrier',
         'country' => 'DE', 'contactEmail' => 'ops@acme.example', 'revision' => 0]);
     say(sprintf('A late, older revision of the profile was not applied (%s); Trading Grid keeps "%s".',

@@ -6,7 +6,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use serde_json::{json, Value};
 
-use tg_core::api::{OpKind, Operation};
+use tg_core::api::{CompanyUserRead, OpKind, Operation};
 use tg_core::batch::{missing_result, BatchOp, BatchResult};
 use tg_core::client::{Answer, Client as CoreClient, ClientConfig, Secret};
 use tg_core::lens::TransactionSearch;
@@ -252,6 +252,51 @@ impl Client {
     ) -> Result<Zval, ext_php_rs::exception::PhpException> {
         call_json(|| block_on(self.inner()?.get(&path, &query))?)
     }
+
+    fn read_users(
+        &self,
+        r: CompanyUserRead<'_>,
+    ) -> Result<Zval, ext_php_rs::exception::PhpException> {
+        call_json(|| {
+            let req = r.request()?;
+            block_on(self.inner()?.get(&req.path, &req.query))?
+        })
+    }
+
+    fn change_roles(
+        &self,
+        company_id: String,
+        login_id: String,
+        action: &str,
+        role_names: &ZendHashTable,
+    ) -> Result<Zval, ext_php_rs::exception::PhpException> {
+        let p = call(|| {
+            let roles: Vec<Value> = strings(role_names, "roleNames", "must be a role name")?
+                .into_iter()
+                .map(|name| json!({"roleName": name}))
+                .collect();
+            Ok(
+                json!({"companyId": company_id, "loginId": login_id, "action": action, "roles": roles}),
+            )
+        })?;
+        self.op(OpKind::CompanyUserRoles, p, None)
+    }
+}
+
+/// A PHP list of strings, each refused by its place (`what[i]`) if it is not one.
+// Not `Vec<String>` in the signature: ext-php-rs converts that with an iterator that
+// panics on a key that is not UTF-8 (an `\Error("Rust panic")` before our guard runs).
+fn strings(h: &ZendHashTable, what: &str, expected: &str) -> Result<Vec<String>, Error> {
+    values_of(h)
+        .into_iter()
+        .enumerate()
+        .map(|(i, z)| {
+            z.dereference()
+                .str()
+                .map(str::to_string)
+                .ok_or_else(|| Error::validation(format!("{what}[{i}]"), expected))
+        })
+        .collect()
 }
 
 fn seg(s: &str) -> Result<String, Error> {
@@ -591,8 +636,6 @@ impl Client {
         &self,
         url: String,
         secret: String,
-        // Not `Vec<String>`: ext-php-rs converts that with an iterator that panics on a
-        // key that is not UTF-8 (an `\Error("Rust panic")` before our guard runs).
         types: Option<&ZendHashTable>,
     ) -> PhpResult<Zval> {
         call_json(|| {
@@ -604,19 +647,102 @@ impl Client {
             }
             let types: Vec<String> = match types {
                 None => vec!["*".into()],
-                Some(h) => values_of(h)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, z)| {
-                        z.dereference().str().map(str::to_string).ok_or_else(|| {
-                            Error::validation(format!("types[{i}]"), "must be an event type name")
-                        })
-                    })
-                    .collect::<Result<_, _>>()?,
+                Some(h) => strings(h, "types", "must be an event type name")?,
             };
             let body = json!({"url": url, "secret": secret, "types": types});
             block_on(self.inner()?.post("/tgx/v1/webhooks", body, None))?
         })
+    }
+
+    /// Creates a network user of a company: the hub (the tenant) or a partner (its
+    /// partnerId). $user is the documented "Create User" body: loginId, firstName,
+    /// lastName, type ('Web') and contactInformation.email are required; address,
+    /// preferredLanguage, preferredTimezone, loginPassword, ... are optional.
+    /// Returns ['uniqueId' => string]: store that id, a loginId can change. A loginId
+    /// already taken throws ApiException 409 (after a retry that was applied, too:
+    /// then look the user up with companyUsers($companyId, $loginId)).
+    pub fn create_company_user(
+        &self,
+        company_id: String,
+        user: &ZendHashTable,
+        idempotency_key: Option<String>,
+    ) -> PhpResult<Zval> {
+        let p = call(|| Ok(json!({"companyId": company_id, "user": payload(user, "user")?})))?;
+        self.op(OpKind::CompanyUserCreate, p, idempotency_key)
+    }
+
+    /// Changes some of a user's fields, addressed by its userId (uniqueId): only the
+    /// members given change, nested arrays (address, contactInformation) member by
+    /// member. A new loginId is allowed if it is free. Returns the user as it is now.
+    pub fn update_company_user(
+        &self,
+        company_id: String,
+        user_id: String,
+        changes: &ZendHashTable,
+    ) -> PhpResult<Zval> {
+        let p = call(|| {
+            Ok(json!({"companyId": company_id, "userId": user_id,
+                      "changes": payload(changes, "changes")?}))
+        })?;
+        self.op(OpKind::CompanyUserUpdate, p, None)
+    }
+
+    /// Deletes a user by its userId. One that no longer exists throws ApiException 404.
+    pub fn delete_company_user(&self, company_id: String, user_id: String) -> PhpResult<Zval> {
+        self.op(
+            OpKind::CompanyUserDelete,
+            json!({"companyId": company_id, "userId": user_id}),
+            None,
+        )
+    }
+
+    /// One user's details, by its userId or its current loginId (never its password).
+    pub fn company_user(&self, company_id: String, user_id_or_login_id: String) -> PhpResult<Zval> {
+        self.read_users(CompanyUserRead::One {
+            company_id: &company_id,
+            user: &user_id_or_login_id,
+        })
+    }
+
+    /// A company's users: ['users' => [['userId', 'loginId', 'email', 'firstName',
+    /// 'lastName'], ...]], or only the one with this loginId. Users cannot be searched
+    /// by e-mail or name: list them and match, then keep the userId.
+    pub fn company_users(&self, company_id: String, login_id: Option<String>) -> PhpResult<Zval> {
+        let login_id = login_id.filter(|l| !l.is_empty());
+        self.read_users(CompanyUserRead::List {
+            company_id: &company_id,
+            login_id: login_id.as_deref(),
+        })
+    }
+
+    /// A user's roles, by its current loginId: ['userId', 'loginId', 'roles' => [['roleName' => ...], ...]].
+    pub fn company_user_roles(&self, company_id: String, login_id: String) -> PhpResult<Zval> {
+        self.read_users(CompanyUserRead::Roles {
+            company_id: &company_id,
+            login_id: &login_id,
+        })
+    }
+
+    /// Gives a user (by its current loginId) these roles, by name; roles it already
+    /// holds are kept once. Returns its roles as companyUserRoles() does.
+    pub fn add_company_user_roles(
+        &self,
+        company_id: String,
+        login_id: String,
+        role_names: &ZendHashTable,
+    ) -> PhpResult<Zval> {
+        self.change_roles(company_id, login_id, "add", role_names)
+    }
+
+    /// Takes these roles (by name) from a user (by its current loginId); names it does
+    /// not hold are ignored. Returns its roles as companyUserRoles() does.
+    pub fn remove_company_user_roles(
+        &self,
+        company_id: String,
+        login_id: String,
+        role_names: &ZendHashTable,
+    ) -> PhpResult<Zval> {
+        self.change_roles(company_id, login_id, "remove", role_names)
     }
 
     /// Checks the connection: fetches a token and reads the communities.

@@ -22,6 +22,9 @@ use ext_php_rs::types::ZendStr;
 const SENSITIVE: &[(&str, &str, u32)] = &[
     ("tradinggrid\\client", "__construct", 0), // the options array holds clientSecret
     ("tradinggrid\\client", "subscribewebhook", 1),
+    // A network user's body may hold its loginPassword and password hints.
+    ("tradinggrid\\client", "createcompanyuser", 1),
+    ("tradinggrid\\client", "updatecompanyuser", 2),
     ("tradinggrid\\webhook", "verify", 2),
     ("tradinggrid\\webhook", "sign", 1),
 ];

@@ -194,6 +194,82 @@ const PORTAL_METRICS: &[Rule] = &[
     req("figures", Kind::Map { max: 100 }),
 ];
 
+// Community Management users, as OpenText documents them (the "Create User", "Update
+// User" and "Update Roles" requests of the public Postman collection): the nested
+// `user`, `changes` and `roles` members are the request bodies, verbatim.
+const YES_NO: &[&str] = &["Yes", "No"];
+/// The only user type the documented requests show.
+const USER_TYPES: &[&str] = &["Web"];
+/// Lower case like every other enum here; sent as the documented `Add` / `Remove`.
+pub const ROLE_ACTIONS: &[&str] = &["add", "remove"];
+const PHONE: Kind = Kind::Str { min: 0, max: 40 };
+
+const USER_ADDRESS: &[Rule] = &[
+    opt("addressLine1", Kind::Str { min: 0, max: 200 }),
+    opt("addressLine2", Kind::Str { min: 0, max: 200 }),
+    opt("city", Kind::Str { min: 0, max: 100 }),
+    opt("state", Kind::Str { min: 0, max: 100 }),
+    opt("postalCode", Kind::Str { min: 0, max: 20 }),
+    opt("countryCode", Kind::Country),
+];
+const USER_CONTACT: &[Rule] = &[
+    req("email", Kind::Email),
+    opt("phoneNumber", PHONE),
+    // Spelled as the documented request spells it.
+    opt("phoneNumberExtention", Kind::Str { min: 0, max: 10 }),
+    opt("mobile", PHONE),
+    opt("faxNumber", PHONE),
+];
+const PASSWORD_HINT: &[Rule] = &[req("question", TEXT), req("answer", TEXT)];
+const PASSWORD_HINTS: &[Rule] = &[
+    opt("pwdHintQuestionAnswer1", Kind::Object(PASSWORD_HINT)),
+    opt("pwdHintQuestionAnswer2", Kind::Object(PASSWORD_HINT)),
+    opt("pwdHintQuestionAnswer3", Kind::Object(PASSWORD_HINT)),
+    opt("pwdHintQuestionAnswer4", Kind::Object(PASSWORD_HINT)),
+    opt("pwdHintQuestionAnswer5", Kind::Object(PASSWORD_HINT)),
+    opt("pwdHintQuestionAnswer6", Kind::Object(PASSWORD_HINT)),
+];
+/// The body of "Create User"; an update (`Kind::Changes`) may name any of it.
+const USER: &[Rule] = &[
+    req("loginId", Kind::LoginId),
+    req("firstName", TEXT),
+    req("lastName", TEXT),
+    req("type", Kind::Enum(USER_TYPES)),
+    req("contactInformation", Kind::Object(USER_CONTACT)),
+    opt("address", Kind::Object(USER_ADDRESS)),
+    opt("loginPassword", Kind::Str { min: 8, max: 128 }),
+    opt("userPasswordHint", Kind::Object(PASSWORD_HINTS)),
+    opt("preferredLanguage", Kind::Language),
+    opt("preferredTimezone", Kind::Str { min: 1, max: 64 }),
+    opt("preferredDateFormat", Kind::Str { min: 1, max: 32 }),
+    opt("isConsentClause", Kind::Enum(YES_NO)),
+    opt("isDayLightSavingsTimeObserved", Kind::Enum(YES_NO)),
+    opt("isRequiredOpenTextMarketingMaterials", Kind::Enum(YES_NO)),
+];
+const COMPANY_USER_CREATE: &[Rule] = &[
+    req("companyId", Kind::Ident),
+    req("user", Kind::Object(USER)),
+];
+const COMPANY_USER_UPDATE: &[Rule] = &[
+    req("companyId", Kind::Ident),
+    req("userId", Kind::Ident),
+    req("changes", Kind::Changes(USER)),
+];
+const COMPANY_USER_REF: &[Rule] = &[req("companyId", Kind::Ident), req("userId", Kind::Ident)];
+const ROLE: &[Rule] = &[req("roleName", Kind::Str { min: 1, max: 100 })];
+const COMPANY_USER_ROLES: &[Rule] = &[
+    req("companyId", Kind::Ident),
+    req("loginId", Kind::LoginId),
+    req("action", Kind::Enum(ROLE_ACTIONS)),
+    req(
+        "roles",
+        Kind::ObjectList {
+            rules: ROLE,
+            max: 100,
+        },
+    ),
+];
+
 /// Every operation the client can send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OpKind {
@@ -211,10 +287,14 @@ pub enum OpKind {
     CatalogWithdraw,
     NotificationCreate,
     MetricsPortal,
+    CompanyUserCreate,
+    CompanyUserUpdate,
+    CompanyUserDelete,
+    CompanyUserRoles,
 }
 
 impl OpKind {
-    pub const ALL: [OpKind; 14] = [
+    pub const ALL: [OpKind; 18] = [
         OpKind::PartnerUpsert,
         OpKind::PartnerDelete,
         OpKind::MembershipSet,
@@ -229,6 +309,10 @@ impl OpKind {
         OpKind::CatalogWithdraw,
         OpKind::NotificationCreate,
         OpKind::MetricsPortal,
+        OpKind::CompanyUserCreate,
+        OpKind::CompanyUserUpdate,
+        OpKind::CompanyUserDelete,
+        OpKind::CompanyUserRoles,
     ];
 
     pub fn name(self) -> &'static str {
@@ -247,6 +331,10 @@ impl OpKind {
             OpKind::CatalogWithdraw => "catalog.withdraw",
             OpKind::NotificationCreate => "notification.create",
             OpKind::MetricsPortal => "metrics.portal",
+            OpKind::CompanyUserCreate => "company_user.create",
+            OpKind::CompanyUserUpdate => "company_user.update",
+            OpKind::CompanyUserDelete => "company_user.delete",
+            OpKind::CompanyUserRoles => "company_user.roles",
         }
     }
 
@@ -283,6 +371,10 @@ impl OpKind {
             OpKind::CatalogWithdraw => CATALOG_REF,
             OpKind::NotificationCreate => NOTIFICATION,
             OpKind::MetricsPortal => PORTAL_METRICS,
+            OpKind::CompanyUserCreate => COMPANY_USER_CREATE,
+            OpKind::CompanyUserUpdate => COMPANY_USER_UPDATE,
+            OpKind::CompanyUserDelete => COMPANY_USER_REF,
+            OpKind::CompanyUserRoles => COMPANY_USER_ROLES,
         }
     }
 
@@ -294,11 +386,15 @@ impl OpKind {
             | OpKind::MembershipSet
             | OpKind::DocumentPublish
             | OpKind::OnboardingStep
-            | OpKind::CatalogUpsert => Method::Put,
-            OpKind::PartnerDelete | OpKind::DocumentRetract | OpKind::CatalogWithdraw => {
-                Method::Delete
-            }
-            OpKind::AccessRequestCreate
+            | OpKind::CatalogUpsert
+            | OpKind::CompanyUserUpdate
+            | OpKind::CompanyUserRoles => Method::Put,
+            OpKind::PartnerDelete
+            | OpKind::DocumentRetract
+            | OpKind::CatalogWithdraw
+            | OpKind::CompanyUserDelete => Method::Delete,
+            OpKind::CompanyUserCreate
+            | OpKind::AccessRequestCreate
             | OpKind::IssueCreate
             | OpKind::IssueComment
             | OpKind::IssueStatus
@@ -349,11 +445,21 @@ fn s<'a>(payload: &'a Value, key: &str) -> &'a str {
     payload.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
-/// Percent-encodes a path segment (identifiers are already restricted, this is belt and braces).
+/// Where a company's users live (`companyId` is the hub tenant or a partner company).
+fn users_path(company_id: &str) -> String {
+    format!(
+        "/TGCommunityServices/v1/companies/{}/users",
+        seg(company_id)
+    )
+}
+
+/// Percent-encodes a path segment (identifiers are already restricted, this is belt and
+/// braces; a login id such as `ada@acme.example` keeps its `@`, as the documented
+/// requests send it, since RFC 3986 allows `@` in a path segment).
 fn seg(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'~' | b':') {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'~' | b':' | b'@') {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -407,6 +513,19 @@ impl Operation {
             }
             OpKind::NotificationCreate => format!("notification:{}", s(p, "communityId")),
             OpKind::MetricsPortal => "metrics".to_string(),
+            // A user is addressed by its loginId until it has a userId (and roles stay
+            // addressed by loginId): give ops that mix both one orderingKey of your own.
+            OpKind::CompanyUserCreate => format!(
+                "company_user:{}:{}",
+                s(p, "companyId"),
+                p.get("user").map_or("", |u| s(u, "loginId"))
+            ),
+            OpKind::CompanyUserRoles => {
+                format!("company_user:{}:{}", s(p, "companyId"), s(p, "loginId"))
+            }
+            OpKind::CompanyUserUpdate | OpKind::CompanyUserDelete => {
+                format!("company_user:{}:{}", s(p, "companyId"), s(p, "userId"))
+            }
         }
     }
 
@@ -429,8 +548,16 @@ impl Operation {
             OpKind::CatalogUpsert => &["itemId"],
             _ => &[],
         };
+        // Community Management bodies are a member of the payload, sent as it is.
+        let mut member = |key: &str| payload.as_object_mut().and_then(|m| m.remove(key));
         let body = match kind {
-            OpKind::PartnerDelete | OpKind::DocumentRetract | OpKind::CatalogWithdraw => None,
+            OpKind::PartnerDelete
+            | OpKind::DocumentRetract
+            | OpKind::CatalogWithdraw
+            | OpKind::CompanyUserDelete => None,
+            OpKind::CompanyUserCreate => member("user"),
+            OpKind::CompanyUserUpdate => member("changes"),
+            OpKind::CompanyUserRoles => member("roles"),
             _ => {
                 if let Some(m) = payload.as_object_mut() {
                     for k in in_path {
@@ -479,14 +606,104 @@ impl Operation {
             }
             OpKind::NotificationCreate => "/tgx/v1/notifications".to_string(),
             OpKind::MetricsPortal => "/tgx/v1/metrics/portal".to_string(),
+            OpKind::CompanyUserCreate => users_path(s(p, "companyId")),
+            OpKind::CompanyUserUpdate | OpKind::CompanyUserDelete => {
+                format!("{}/{}", users_path(s(p, "companyId")), seg(s(p, "userId")))
+            }
+            OpKind::CompanyUserRoles => format!(
+                "{}/{}/roles",
+                users_path(s(p, "companyId")),
+                seg(s(p, "loginId"))
+            ),
         };
         let query = match (kind, s(p, "reason")) {
             (OpKind::DocumentRetract, reason) if !reason.is_empty() => {
                 vec![("reason".to_string(), reason.to_string())]
             }
+            (OpKind::CompanyUserRoles, _) => {
+                let action = if s(p, "action") == "remove" {
+                    "Remove"
+                } else {
+                    "Add"
+                };
+                vec![("action".to_string(), action.to_string())]
+            }
             _ => vec![],
         };
         (path, query)
+    }
+}
+
+/// The documented reads of a company's users (the hub tenant's or a partner company's).
+/// Their ids are checked as an operation's payload is, so a bad one is named
+/// (`companyId`, `loginId`, `userIdOrLoginId`) before anything is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompanyUserRead<'a> {
+    /// `GET .../users`: every user of the company (`userId`, `loginId`, `email`, names),
+    /// or only the one with this `loginId`. Users cannot be searched by e-mail or name.
+    List {
+        company_id: &'a str,
+        login_id: Option<&'a str>,
+    },
+    /// `GET .../users/{userIdOrLoginId}`: one user's details.
+    One { company_id: &'a str, user: &'a str },
+    /// `GET .../users/{loginId}/roles`: the user's roles (by loginId only).
+    Roles {
+        company_id: &'a str,
+        login_id: &'a str,
+    },
+}
+
+const READ_IDS: &[Rule] = &[
+    req("companyId", Kind::Ident),
+    opt("loginId", Kind::LoginId),
+    opt("userIdOrLoginId", Kind::LoginId),
+];
+
+impl CompanyUserRead<'_> {
+    /// The `GET` request, or a validation error naming the bad id.
+    pub fn request(&self) -> Result<Request> {
+        let (company_id, id_name, id) = match *self {
+            CompanyUserRead::List {
+                company_id,
+                login_id,
+            } => (company_id, "loginId", login_id),
+            CompanyUserRead::One { company_id, user } => {
+                (company_id, "userIdOrLoginId", Some(user))
+            }
+            CompanyUserRead::Roles {
+                company_id,
+                login_id,
+            } => (company_id, "loginId", Some(login_id)),
+        };
+        let mut ids = serde_json::Map::new();
+        ids.insert("companyId".into(), Value::from(company_id));
+        if let Some(id) = id {
+            ids.insert(id_name.into(), Value::from(id));
+        }
+        let mut errors = Vec::new();
+        validate_object(&Value::Object(ids), READ_IDS, "", &mut errors);
+        if !errors.is_empty() {
+            return Err(Error::Validation { errors });
+        }
+        let users = users_path(company_id);
+        let (path, query) = match *self {
+            CompanyUserRead::List {
+                login_id: Some(login),
+                ..
+            } => (users, vec![("loginId".to_string(), login.to_string())]),
+            CompanyUserRead::List { login_id: None, .. } => (users, vec![]),
+            CompanyUserRead::One { user, .. } => (format!("{users}/{}", seg(user)), vec![]),
+            CompanyUserRead::Roles { login_id, .. } => {
+                (format!("{users}/{}/roles", seg(login_id)), vec![])
+            }
+        };
+        Ok(Request {
+            method: Method::Get,
+            path,
+            query,
+            body: None,
+        })
     }
 }
 
@@ -537,6 +754,13 @@ fn cross_checks(kind: OpKind, p: &Value, errors: &mut Vec<FieldError>) {
                 "resolution",
                 "is required when the status is resolved",
             ));
+        }
+        OpKind::CompanyUserRoles
+            if p.get("roles")
+                .and_then(Value::as_array)
+                .is_some_and(Vec::is_empty) =>
+        {
+            errors.push(FieldError::new("roles", "at least one role is required"));
         }
         OpKind::DocumentPublish => {
             if p.get("approved").and_then(Value::as_bool) != Some(true) {
@@ -625,6 +849,176 @@ mod tests {
         assert_eq!(r.path, "/tgx/v1/documents/sop-1/versions/2");
         let body = r.body.expect("body");
         assert!(body.get("documentId").is_none() && body.get("version").is_none());
+    }
+
+    fn network_user() -> Value {
+        json!({"loginId": "ada@acme.example", "firstName": "Ada", "lastName": "Ops", "type": "Web",
+               "contactInformation": {"email": "ada@acme.example", "phoneNumber": "5551212", "faxNumber": ""},
+               "address": {"addressLine1": "1 Dock Road", "addressLine2": "", "city": "Hamburg",
+                           "postalCode": "20457", "countryCode": "DE"},
+               "preferredLanguage": "en", "preferredTimezone": "Europe/Berlin", "isConsentClause": "No"})
+    }
+
+    #[test]
+    fn company_user_create_posts_the_documented_body_to_the_company() {
+        let op = Operation::parse(
+            "company_user.create",
+            json!({"companyId": "GC0000000001", "user": network_user()}),
+        )
+        .expect("valid");
+        assert_eq!(
+            op.ordering_key(),
+            "company_user:GC0000000001:ada@acme.example"
+        );
+        let r = op.request();
+        assert_eq!(r.method, Method::Post);
+        assert_eq!(
+            r.path,
+            "/TGCommunityServices/v1/companies/GC0000000001/users"
+        );
+        assert_eq!(
+            r.body,
+            Some(network_user()),
+            "the body is the user, verbatim"
+        );
+    }
+
+    #[test]
+    fn company_user_create_names_nested_fields() {
+        let mut user = network_user();
+        user["contactInformation"] = json!({"phoneNumber": "1"});
+        user["address"]["countryCode"] = json!("Germany");
+        user["loginId"] = json!("ada ops");
+        let err = Operation::parse(
+            "company_user.create",
+            json!({"companyId": "GC1", "user": user}),
+        )
+        .expect_err("invalid");
+        let fields: Vec<&str> = err
+            .field_errors()
+            .iter()
+            .map(|e| e.field.as_str())
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                "user.loginId",
+                "user.contactInformation.email",
+                "user.address.countryCode"
+            ]
+        );
+    }
+
+    #[test]
+    fn company_user_update_is_partial_all_the_way_down_but_not_empty() {
+        let op = Operation::parse(
+            "company_user.update",
+            json!({"companyId": "GC1", "userId": "GCUS0000000002",
+                   "changes": {"loginId": "ada.ops@acme.example", "contactInformation": {"mobile": "1"}}}),
+        )
+        .expect("a partial change needs no e-mail");
+        let r = op.request();
+        assert_eq!(r.method, Method::Put);
+        assert_eq!(
+            r.path,
+            "/TGCommunityServices/v1/companies/GC1/users/GCUS0000000002"
+        );
+        assert_eq!(
+            r.body,
+            Some(json!({"loginId": "ada.ops@acme.example", "contactInformation": {"mobile": "1"}}))
+        );
+        assert_eq!(op.ordering_key(), "company_user:GC1:GCUS0000000002");
+        let err = Operation::parse(
+            "company_user.update",
+            json!({"companyId": "GC1", "userId": "U1", "changes": {}}),
+        )
+        .expect_err("nothing to change");
+        assert_eq!(
+            err.to_string(),
+            "changes: must name at least one field to change"
+        );
+        let err = Operation::parse(
+            "company_user.update",
+            json!({"companyId": "GC1", "userId": "U1", "changes": {"nickname": "x"}}),
+        )
+        .expect_err("unknown field");
+        assert_eq!(err.field_errors()[0].field, "changes.nickname");
+    }
+
+    #[test]
+    fn company_user_roles_become_the_documented_put_with_an_action() {
+        let p = |action: &str, roles: Value| json!({"companyId": "GC1", "loginId": "ada@acme.example", "action": action, "roles": roles});
+        let roles = json!([{"roleName": "Email2EDI custom"}, {"roleName": "OCC User"}]);
+        let r = Operation::parse("company_user.roles", p("remove", roles.clone()))
+            .expect("valid")
+            .request();
+        assert_eq!(r.method, Method::Put);
+        assert_eq!(
+            r.path,
+            "/TGCommunityServices/v1/companies/GC1/users/ada@acme.example/roles"
+        );
+        assert_eq!(r.query, vec![("action".to_string(), "Remove".to_string())]);
+        assert_eq!(r.body, Some(roles.clone()));
+        let err =
+            Operation::parse("company_user.roles", p("Replace", roles)).expect_err("bad action");
+        assert_eq!(err.field_errors()[0].field, "action");
+        let err =
+            Operation::parse("company_user.roles", p("add", json!([]))).expect_err("no roles");
+        assert_eq!(err.to_string(), "roles: at least one role is required");
+        let err = Operation::parse("company_user.roles", p("add", json!([{"roleName": ""}])))
+            .expect_err("empty name");
+        assert_eq!(err.field_errors()[0].field, "roles[0].roleName");
+    }
+
+    #[test]
+    fn company_user_delete_sends_no_body() {
+        let r = Operation::parse(
+            "company_user.delete",
+            json!({"companyId": "GC1", "userId": "GCUS0000000002"}),
+        )
+        .expect("valid")
+        .request();
+        assert_eq!(r.method, Method::Delete);
+        assert!(r.body.is_none());
+    }
+
+    #[test]
+    fn company_user_reads_check_their_ids_and_encode_login_ids() {
+        let one = CompanyUserRead::One {
+            company_id: "GC1",
+            user: "ada+ops@acme.example",
+        }
+        .request()
+        .expect("valid");
+        assert_eq!(
+            one.path,
+            "/TGCommunityServices/v1/companies/GC1/users/ada%2Bops@acme.example"
+        );
+        let list = CompanyUserRead::List {
+            company_id: "GC1",
+            login_id: Some("ada@acme.example"),
+        }
+        .request()
+        .expect("valid");
+        assert_eq!(list.path, "/TGCommunityServices/v1/companies/GC1/users");
+        assert_eq!(
+            list.query,
+            vec![("loginId".to_string(), "ada@acme.example".to_string())]
+        );
+        let err = CompanyUserRead::Roles {
+            company_id: "GC1",
+            login_id: "..",
+        }
+        .request()
+        .expect_err("dot segment");
+        assert_eq!(err.field_errors()[0].field, "loginId");
+        let err = CompanyUserRead::List {
+            company_id: "GC 1",
+            login_id: None,
+        }
+        .request()
+        .expect_err("bad company");
+        assert_eq!(err.field_errors()[0].field, "companyId");
     }
 
     #[test]

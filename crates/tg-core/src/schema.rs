@@ -14,6 +14,9 @@ pub(crate) enum Kind {
     },
     /// An identifier: 1..=128 of `[A-Za-z0-9._:-]`.
     Ident,
+    /// A login id (often an e-mail address, and it can change): 1..=128 characters
+    /// without white space, control characters or `/`. It becomes a URL path segment.
+    LoginId,
     Enum(&'static [&'static str]),
     Int {
         min: i64,
@@ -51,6 +54,9 @@ pub(crate) enum Kind {
         item: &'static Kind,
         max: usize,
     },
+    /// A partial update of an object the nested rules describe: every member is
+    /// optional (also in nested objects), but at least one must be given.
+    Changes(&'static [Rule]),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +109,23 @@ pub(crate) fn validate_object(
     prefix: &str,
     errors: &mut Vec<FieldError>,
 ) {
+    validate_members(value, rules, prefix, errors, Presence::AsRuled);
+}
+
+/// Whether the rules' `required` holds, or (a partial update) nothing is required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    AsRuled,
+    Partial,
+}
+
+fn validate_members(
+    value: &Value,
+    rules: &[Rule],
+    prefix: &str,
+    errors: &mut Vec<FieldError>,
+    presence: Presence,
+) {
     let Some(obj) = value.as_object() else {
         let field = if prefix.is_empty() {
             "(payload)"
@@ -119,11 +142,11 @@ pub(crate) fn validate_object(
         let path = join(prefix, rule.name);
         match obj.get(rule.name) {
             None | Some(Value::Null) => {
-                if rule.required {
+                if rule.required && presence == Presence::AsRuled {
                     errors.push(FieldError::new(path, "is required"));
                 }
             }
-            Some(v) => check(v, &rule.kind, &path, errors),
+            Some(v) => check(v, &rule.kind, &path, errors, presence),
         }
     }
     for key in obj.keys() {
@@ -140,6 +163,14 @@ fn is_ident(s: &str) -> bool {
         && s.len() <= 128
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+fn is_login_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().count() <= 128
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '/')
 }
 
 fn is_email(s: &str) -> bool {
@@ -223,7 +254,7 @@ fn is_language(s: &str) -> bool {
         && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
+fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>, presence: Presence) {
     let mut fail = |msg: String| errors.push(FieldError::new(path, msg));
     match *kind {
         Kind::Str { min, max } => match v.as_str() {
@@ -237,14 +268,28 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
             }
             None => fail(format!("must be a string, got {}", type_name(v))),
         },
-        Kind::Ident => match v.as_str() {
-            // An identifier becomes a URL path segment, and URLs resolve "." and ".."
-            // (also written %2e): `/partners/..` would address `/tgx/v1/` instead.
-            Some("." | "..") => fail("must not be . or .. (it would leave its URL path)".into()),
-            Some(s) if is_ident(s) => {}
-            Some(_) => fail("must be 1 to 128 characters of A-Z a-z 0-9 . _ : -".into()),
-            None => fail(format!("must be a string, got {}", type_name(v))),
-        },
+        Kind::Ident | Kind::LoginId => {
+            let (fits, rule): (fn(&str) -> bool, &str) = match *kind {
+                Kind::Ident => (
+                    is_ident,
+                    "must be 1 to 128 characters of A-Z a-z 0-9 . _ : -",
+                ),
+                _ => (
+                    is_login_id,
+                    "must be 1 to 128 characters without spaces, control characters or /",
+                ),
+            };
+            match v.as_str() {
+                // Both become a URL path segment, and URLs resolve "." and ".." (also
+                // written %2e): `/partners/..` would address `/tgx/v1/` instead.
+                Some("." | "..") => {
+                    fail("must not be . or .. (it would leave its URL path)".into())
+                }
+                Some(s) if fits(s) => {}
+                Some(_) => fail(rule.into()),
+                None => fail(format!("must be a string, got {}", type_name(v))),
+            }
+        }
         Kind::Enum(allowed) => match v.as_str() {
             Some(s) if allowed.contains(&s) => {}
             _ => fail(format!("must be one of {}", allowed.join(", "))),
@@ -297,7 +342,13 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
             )),
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    check(item, &Kind::Ident, &format!("{path}[{i}]"), errors);
+                    check(
+                        item,
+                        &Kind::Ident,
+                        &format!("{path}[{i}]"),
+                        errors,
+                        presence,
+                    );
                 }
             }
             None => fail(format!("must be a list, got {}", type_name(v))),
@@ -305,7 +356,13 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
         Kind::EnumList(allowed) => match v.as_array() {
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    check(item, &Kind::Enum(allowed), &format!("{path}[{i}]"), errors);
+                    check(
+                        item,
+                        &Kind::Enum(allowed),
+                        &format!("{path}[{i}]"),
+                        errors,
+                        presence,
+                    );
                 }
             }
             None => fail(format!("must be a list, got {}", type_name(v))),
@@ -327,7 +384,6 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
             Some(_) => {}
             None => fail(format!("must be an object, got {}", type_name(v))),
         },
-        Kind::Object(rules) => validate_object(v, rules, path, errors),
         Kind::Timestamp => match v.as_str() {
             Some(s) if is_timestamp(s) => {}
             _ => fail("must be an RFC 3339 timestamp such as 2026-11-25T07:00:00Z".into()),
@@ -339,11 +395,21 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
             )),
             Some(items) => {
                 for (i, x) in items.iter().enumerate() {
-                    check(x, item, &format!("{path}[{i}]"), errors);
+                    check(x, item, &format!("{path}[{i}]"), errors, presence);
                 }
             }
             None => fail(format!("must be a list, got {}", type_name(v))),
         },
+        // Inside a partial update a nested object is partial too (only the members given
+        // change); a list's items above are whole values either way.
+        Kind::Object(rules) => validate_members(v, rules, path, errors, presence),
+        Kind::Changes(rules) => {
+            if v.as_object().is_some_and(|m| m.is_empty()) {
+                fail("must name at least one field to change".into());
+            } else {
+                validate_members(v, rules, path, errors, Presence::Partial);
+            }
+        }
     }
 }
 

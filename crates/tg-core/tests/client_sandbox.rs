@@ -1,40 +1,15 @@
 //! The client against a real sandbox on an ephemeral loopback port.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{admin, client, sandbox, stats};
 use serde_json::{json, Value};
 use tg_core::batch::BatchOp;
-use tg_core::client::{Client, ClientConfig, Secret};
-use tg_core::retry::RetryPolicy;
+use tg_core::client::{Client, ClientConfig};
 use tg_core::{Error, Operation};
-use tg_sandbox::{RunningSandbox, SandboxConfig};
-
-async fn sandbox(ttl: u64) -> RunningSandbox {
-    tg_sandbox::start(SandboxConfig {
-        client_id: "id".into(),
-        client_secret: "secret-value".into(),
-        token_ttl_secs: ttl,
-        ..Default::default()
-    })
-    .await
-    .expect("sandbox starts")
-}
-
-fn client(sb: &RunningSandbox, secret: &str) -> Client {
-    Client::new(ClientConfig {
-        base_url: sb.base_url(),
-        tenant: "GC51278300AS".into(),
-        client_id: "id".into(),
-        client_secret: Secret::new(secret),
-        retry: RetryPolicy {
-            max_retries: 8,
-            base: Duration::from_millis(5),
-            cap: Duration::from_secs(2),
-        },
-        ..Default::default()
-    })
-    .expect("client")
-}
+use tg_sandbox::SandboxConfig;
 
 fn partner(id: &str, revision: i64) -> Operation {
     Operation::parse(
@@ -43,27 +18,6 @@ fn partner(id: &str, revision: i64) -> Operation {
                "country": "DE", "contactEmail": "a@acme.example", "revision": revision}),
     )
     .expect("valid")
-}
-
-async fn admin(sb: &RunningSandbox, path: &str, body: Value) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}{path}", sb.base_url()))
-        .json(&body)
-        .send()
-        .await
-        .expect("admin call")
-        .json()
-        .await
-        .unwrap_or(Value::Null)
-}
-
-async fn stats(sb: &RunningSandbox) -> Value {
-    reqwest::get(format!("{}/_sandbox/stats", sb.base_url()))
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("json")
 }
 
 #[tokio::test]

@@ -380,7 +380,97 @@ fn valid_payload(kind: OpKind) -> BoxedStrategy<Value> {
         OpKind::MetricsPortal => ("[0-9A-Za-z-]{4,10}", attributes())
             .prop_map(|(p, f)| json!({"period": p, "figures": f}))
             .boxed(),
+        OpKind::CompanyUserCreate => (ident(), network_user())
+            .prop_map(|(c, u)| json!({"companyId": c, "user": u}))
+            .boxed(),
+        OpKind::CompanyUserUpdate => (ident(), ident(), user_changes())
+            .prop_map(|(c, u, ch)| json!({"companyId": c, "userId": u, "changes": ch}))
+            .boxed(),
+        OpKind::CompanyUserDelete => (ident(), ident())
+            .prop_map(|(c, u)| json!({"companyId": c, "userId": u}))
+            .boxed(),
+        OpKind::CompanyUserRoles => (
+            ident(),
+            login_id(),
+            one_of(&["add", "remove"]),
+            prop::collection::vec(text(100), 1..5),
+        )
+            .prop_map(|(c, l, a, names)| {
+                let roles: Vec<Value> = names.into_iter().map(|n| json!({"roleName": n})).collect();
+                json!({"companyId": c, "loginId": l, "action": a, "roles": roles})
+            })
+            .boxed(),
     }
+}
+
+/// A login id: often an e-mail address, any text without white space, control
+/// characters or `/` (it becomes a URL path segment, percent-encoded where needed).
+fn login_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        email(),
+        "[!-.0-~]{1,40}",
+        "[a-z]{1,8}\\pL{1,4}",
+        "[!-.0-~]{128}",
+    ]
+    .prop_filter("dot segments are not login ids", |s| s != "." && s != "..")
+}
+
+fn yes_no() -> impl Strategy<Value = String> {
+    one_of(&["Yes", "No"])
+}
+
+/// The documented "Create User" body, with a coin flip for each optional member.
+fn network_user() -> impl Strategy<Value = Value> {
+    (
+        (login_id(), text(200), text(200), email()),
+        (
+            prop::option::of(opt_text(40)),
+            prop::option::of((opt_text(200), opt_text(100), opt_text(20), country())),
+            prop::option::of(language()),
+            prop::option::of("[A-Za-z]{1,20}/[A-Za-z_]{1,20}"),
+            prop::option::of(yes_no()),
+            prop::option::of("[ -~]{8,40}"),
+        ),
+    )
+        .prop_map(|((login, first, last, mail), (phone, address, lang, tz, consent, password))| {
+            let mut contact = obj(json!({"email": mail}));
+            maybe(&mut contact, "phoneNumber", phone.map(Value::from));
+            let mut m = obj(json!({"loginId": login, "firstName": first, "lastName": last,
+                "type": "Web", "contactInformation": contact}));
+            maybe(&mut m, "address", address.map(|(line, city, postal, cc)| {
+                json!({"addressLine1": line, "addressLine2": "", "city": city, "postalCode": postal, "countryCode": cc})
+            }));
+            maybe(&mut m, "preferredLanguage", lang.map(Value::from));
+            maybe(&mut m, "preferredTimezone", tz.map(Value::from));
+            maybe(&mut m, "isConsentClause", consent.map(Value::from));
+            maybe(&mut m, "loginPassword", password.map(Value::from));
+            Value::Object(m)
+        })
+}
+
+/// A partial update: a non-empty subset of a user's members, and a contact change
+/// without the e-mail address.
+fn user_changes() -> impl Strategy<Value = Value> {
+    (network_user(), any::<u16>(), any::<bool>()).prop_map(|(user, mask, drop_mail)| {
+        let mut all = obj(user);
+        if drop_mail {
+            if let Some(Value::Object(c)) = all.get_mut("contactInformation") {
+                c.remove("email");
+                c.insert("mobile".into(), json!("+49 40 1234"));
+            }
+        }
+        let keys: Vec<String> = all.keys().cloned().collect();
+        let mut picked = Map::new();
+        for (i, k) in keys.iter().enumerate() {
+            if mask & (1 << (i % 16)) != 0 {
+                picked.insert(k.clone(), all[k].clone());
+            }
+        }
+        if picked.is_empty() {
+            picked.insert("firstName".into(), all["firstName"].clone());
+        }
+        Value::Object(picked)
+    })
 }
 
 /// The required top-level members of each operation (removing one must be reported by name).
@@ -415,6 +505,10 @@ fn required(kind: OpKind) -> &'static [&'static str] {
         OpKind::CatalogWithdraw => &["itemId"],
         OpKind::NotificationCreate => &["communityId", "kind", "title", "body"],
         OpKind::MetricsPortal => &["period", "figures"],
+        OpKind::CompanyUserCreate => &["companyId", "user"],
+        OpKind::CompanyUserUpdate => &["companyId", "userId", "changes"],
+        OpKind::CompanyUserDelete => &["companyId", "userId"],
+        OpKind::CompanyUserRoles => &["companyId", "loginId", "action", "roles"],
     }
 }
 
@@ -513,7 +607,7 @@ proptest! {
             Err(e) => { prop_assert!(false, "{} refused a valid payload: {e} ({:?})\n{p}", k.name(), e.field_errors()); unreachable!() }
         };
         let r = op.request();
-        prop_assert!(r.path.starts_with("/tgx/v1/"), "{}", r.path);
+        prop_assert!(r.path.starts_with("/tgx/v1/") || r.path.starts_with("/TGCommunityServices/v1/companies/"), "{}", r.path);
         // No segment that a URL parser would resolve away (path traversal).
         prop_assert!(r.path.split('/').all(|seg| seg != "." && seg != ".."), "{}", r.path);
         let url = reqwest::Url::parse(&format!("https://tg.example{}", r.path)).expect("url");
@@ -575,7 +669,7 @@ proptest! {
         p[name.as_str()] = v;
         if let Err(e) = Operation::new(k, p) {
             assert_well_formed(&e)?;
-            let cross = ["externalId", "partnerExternalId", "references.invoice", "references.shipment", "resolution", "approved", "audiences"];
+            let cross = ["externalId", "partnerExternalId", "references.invoice", "references.shipment", "resolution", "approved", "audiences", "roles"];
             for f in e.field_errors() {
                 let here = f.field == *name
                     || f.field.starts_with(&format!("{name}."))
@@ -670,6 +764,14 @@ fn dot_segment_identifiers_are_refused_so_no_request_leaves_its_path() {
             (
                 "issue.comment",
                 json!({"issueId": bad, "author": "A", "body": "B"}),
+            ),
+            (
+                "company_user.roles",
+                json!({"companyId": "GC1", "loginId": bad, "action": "add", "roles": [{"roleName": "R"}]}),
+            ),
+            (
+                "company_user.delete",
+                json!({"companyId": "GC1", "userId": bad}),
             ),
         ] {
             let e = Operation::parse(op, payload).expect_err("dot segment refused");

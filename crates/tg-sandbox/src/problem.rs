@@ -75,7 +75,17 @@ impl Problem {
     }
     pub fn body(&self) -> Value {
         if self.documented {
-            return json!({"status": self.status.as_u16(), "message": self.detail, "error-code": self.kind});
+            // The documented body has no per-field list: the message names the fields.
+            let message = if self.errors.is_empty() {
+                self.detail.clone()
+            } else {
+                self.errors
+                    .iter()
+                    .map(|(f, m)| format!("{f}: {m}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            return json!({"status": self.status.as_u16(), "message": message, "error-code": self.kind});
         }
         let mut v = json!({
             "type": format!("https://tg.example/problems/{}", self.kind),

@@ -35,7 +35,17 @@ pub fn router(app: Shared) -> Router {
         )
         .route(
             "/TGCommunityServices/v1/companies/{company}/users",
-            get(company_users),
+            get(company_users).post(create_company_user),
+        )
+        .route(
+            "/TGCommunityServices/v1/companies/{company}/users/{user}",
+            get(get_company_user)
+                .put(update_company_user)
+                .delete(delete_company_user),
+        )
+        .route(
+            "/TGCommunityServices/v1/companies/{company}/users/{user}/roles",
+            get(company_user_roles).put(change_company_user_roles),
         )
         .route("/visibility_transaction_search", post(lens_search))
         .route("/tgx/v1/partners", get(list_partners))
@@ -255,8 +265,39 @@ fn reset_response() -> Response {
 
 type Applied = Result<(StatusCode, Value), Problem>;
 
-/// The common shape of every write: gate, parse, idempotency, apply under the lock.
+/// Which family of the contract a route belongs to. Past the common gate (auth, rate
+/// limit, injected faults), a route's own errors take its family's body: problem+json
+/// on the extension, `{"status", "message", "error-code"}` on the documented routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Extension,
+    Documented,
+}
+
+impl Family {
+    fn shape(self, p: Problem) -> Problem {
+        match self {
+            Family::Extension => p,
+            Family::Documented => p.documented(),
+        }
+    }
+}
+
+/// The common shape of every extension write: gate, parse, idempotency, apply under the lock.
 async fn write(
+    app: &App,
+    method: Method,
+    headers: &HeaderMap,
+    body: Option<&Bytes>,
+    f: impl FnOnce(&mut State, Value) -> Applied,
+) -> Response {
+    write_in(Family::Extension, app, method, headers, body, f).await
+}
+
+/// A write in `family`. The documented API knows no Idempotency-Key, so there a POST
+/// without one is served; one with a key is remembered and replayed as on the extension.
+async fn write_in(
+    family: Family,
     app: &App,
     method: Method,
     headers: &HeaderMap,
@@ -267,31 +308,61 @@ async fn write(
         Ok(i) => i,
         Err(p) => return p.into_response(),
     };
+    let outcome = apply(family, app, &method, headers, body, f);
+    app.mark_dirty();
+    match outcome {
+        Ok(Answer::Replayed(status, body)) => json_response(status, &body, true),
+        Ok(Answer::Applied(status, body)) => {
+            if injected == Injected::ResetAfterApply {
+                app.lock().counters.resets += 1;
+                return reset_response();
+            }
+            json_response(status, &body, false)
+        }
+        Err(p) => family.shape(p).into_response(),
+    }
+}
+
+enum Answer {
+    Applied(StatusCode, Value),
+    /// The stored answer to an earlier request with the same Idempotency-Key.
+    Replayed(StatusCode, Value),
+}
+
+/// Parses the body, checks the Idempotency-Key, and applies `f` under the lock (or
+/// replays the answer stored for the key).
+fn apply(
+    family: Family,
+    app: &App,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Option<&Bytes>,
+    f: impl FnOnce(&mut State, Value) -> Applied,
+) -> Result<Answer, Problem> {
     let payload = match body {
-        Some(b) => match parse_body(headers, b) {
-            Ok(v) => v,
-            Err(p) => return p.into_response(),
-        },
+        Some(b) => parse_body(headers, b)?,
         None => Value::Null,
     };
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    if method == Method::POST && key.as_deref().is_none_or(str::is_empty) {
-        return Problem::field(
+        .map(str::to_string)
+        .filter(|k| family == Family::Extension || !k.is_empty());
+    if family == Family::Extension
+        && *method == Method::POST
+        && key.as_deref().is_none_or(str::is_empty)
+    {
+        return Err(Problem::field(
             "Idempotency-Key",
             "the Idempotency-Key header is required on POST",
-        )
-        .into_response();
+        ));
     }
     if let Some(k) = key.as_deref() {
         if k.len() > 255 || k.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
-            return Problem::field(
+            return Err(Problem::field(
                 "Idempotency-Key",
                 "must be 1 to 255 printable ASCII characters without spaces",
-            )
-            .into_response();
+            ));
         }
     }
     let hash = {
@@ -300,52 +371,47 @@ async fn write(
         h.update(body.map(|b| b.as_ref()).unwrap_or_default());
         hex::encode(h.finalize())
     };
-    let outcome = {
-        let mut s = app.lock();
-        let record_key = key.as_ref().map(|k| format!("{}|{k}", s.tenant));
-        if let Some(rk) = &record_key {
-            if let Some(rec) = s.idempotency.get(rk).cloned() {
-                if rec.hash != hash {
-                    return Problem::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "idempotency-mismatch",
-                        "Idempotency key reused",
-                        "this Idempotency-Key was used with a different request",
-                    )
-                    .into_response();
-                }
-                s.counters.duplicates += 1;
-                let status = StatusCode::from_u16(rec.status).unwrap_or(StatusCode::OK);
-                return json_response(status, &rec.body, true);
+    let mut s = app.lock();
+    let record_key = key.as_ref().map(|k| format!("{}|{k}", s.tenant));
+    if let Some(rk) = &record_key {
+        if let Some(rec) = s.idempotency.get(rk).cloned() {
+            if rec.hash != hash {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency-mismatch",
+                    "Idempotency key reused",
+                    "this Idempotency-Key was used with a different request",
+                ));
             }
+            s.counters.duplicates += 1;
+            let status = StatusCode::from_u16(rec.status).unwrap_or(StatusCode::OK);
+            return Ok(Answer::Replayed(status, rec.body));
         }
-        let result = f(&mut s, payload);
-        if let (Some(rk), Ok((status, body))) = (&record_key, &result) {
-            s.idempotency.insert(
-                rk.clone(),
-                crate::state::IdemRecord {
-                    hash,
-                    status: status.as_u16(),
-                    body: body.clone(),
-                },
-            );
-        }
-        result
-    };
-    app.mark_dirty();
-    match outcome {
-        Ok((status, body)) => {
-            if injected == Injected::ResetAfterApply {
-                app.lock().counters.resets += 1;
-                return reset_response();
-            }
-            json_response(status, &body, false)
-        }
-        Err(p) => p.into_response(),
     }
+    let (status, answer) = f(&mut s, payload)?;
+    if let Some(rk) = record_key {
+        s.idempotency.insert(
+            rk,
+            crate::state::IdemRecord {
+                hash,
+                status: status.as_u16(),
+                body: answer.clone(),
+            },
+        );
+    }
+    Ok(Answer::Applied(status, answer))
 }
 
 async fn read(
+    app: &App,
+    headers: &HeaderMap,
+    f: impl FnOnce(&State) -> Result<Value, Problem>,
+) -> Response {
+    read_in(Family::Extension, app, headers, f).await
+}
+
+async fn read_in(
+    family: Family,
     app: &App,
     headers: &HeaderMap,
     f: impl FnOnce(&State) -> Result<Value, Problem>,
@@ -356,7 +422,7 @@ async fn read(
     let s = app.lock();
     match f(&s) {
         Ok(v) => axum::Json(v).into_response(),
-        Err(p) => p.into_response(),
+        Err(p) => family.shape(p).into_response(),
     }
 }
 
@@ -433,16 +499,17 @@ async fn company(
     Path(company): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    read(&app, &headers, |s| {
+    read_in(Family::Documented, &app, &headers, |s| {
         if company != s.tenant {
-            return Err(Problem::not_found(format!(
-                "company {company} is not visible to this tenant"
-            ))
-            .documented());
+            return Err(invisible(&company));
         }
         Ok(json!({"companyId": s.tenant, "companyName": s.company_name, "status": "active"}))
     })
     .await
+}
+
+fn invisible(company: &str) -> Problem {
+    Problem::not_found(format!("company {company} is not visible to this tenant"))
 }
 
 async fn partner_directory(
@@ -451,9 +518,9 @@ async fn partner_directory(
     Query(q): Q,
     headers: HeaderMap,
 ) -> Response {
-    read(&app, &headers, |s| {
+    read_in(Family::Documented, &app, &headers, |s| {
         if company != s.tenant {
-            return Err(Problem::not_found(format!("company {company} is not visible to this tenant")).documented());
+            return Err(invisible(&company));
         }
         let list: Vec<Value> = s
             .partners
@@ -468,16 +535,95 @@ async fn partner_directory(
     .await
 }
 
+// ---------------------------------------------------------------- company users (documented)
+
+/// Members of the documented "Create User" body that are written but never read back.
+const WRITE_ONLY: &[&str] = &["loginPassword", "userPasswordHint"];
+
+/// The company's users must be the tenant's own or a partner's.
+fn visible_company(s: &State, company: &str) -> Result<(), Problem> {
+    if s.company_visible(company) {
+        Ok(())
+    } else {
+        Err(invisible(company))
+    }
+}
+
+/// A user of `company` by its userId, or 404.
+fn user_in<'a>(s: &'a State, company: &str, user_id: &str) -> Result<&'a Value, Problem> {
+    s.users
+        .get(user_id)
+        .filter(|u| u["companyId"] == company)
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "company {company} has no user with userId {user_id}"
+            ))
+        })
+}
+
+/// A user of `company` by its loginId, or 404.
+fn user_by_login<'a>(s: &'a State, company: &str, login_id: &str) -> Result<&'a Value, Problem> {
+    s.user_by_login(company, login_id).ok_or_else(|| {
+        Problem::not_found(format!(
+            "company {company} has no user with loginId {login_id}"
+        ))
+    })
+}
+
+/// Validates a documented body as the `member` of its tg-core operation (`envelope`
+/// holds the path parameters), naming fields as they are in the body sent.
+fn validate_body(
+    kind: OpKind,
+    mut envelope: Value,
+    member: &str,
+    body: Value,
+) -> Result<Value, Problem> {
+    envelope[member] = body;
+    validate(kind, envelope).map_err(|mut p| {
+        for (field, _) in &mut p.errors {
+            if field == member {
+                *field = "(body)".into();
+            } else if let Some(rest) = field.strip_prefix(member) {
+                *field = rest.strip_prefix('.').unwrap_or(rest).to_string();
+            }
+        }
+        p
+    })
+}
+
+/// What a read of one user shows: everything stored but its roles (read on their own).
+fn user_view(u: &Value) -> Value {
+    let mut v = u.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("roles");
+    }
+    v
+}
+
+fn roles_view(u: &Value) -> Value {
+    let roles: Vec<Value> = u["roles"]
+        .as_array()
+        .map(|r| r.iter().map(|n| json!({"roleName": n})).collect())
+        .unwrap_or_default();
+    json!({"userId": u["userId"], "loginId": u["loginId"], "roles": roles})
+}
+
 async fn company_users(
     AxState(app): AxState<Shared>,
     Path(company): Path<String>,
+    Query(q): Q,
     headers: HeaderMap,
 ) -> Response {
-    read(&app, &headers, |s| {
-        if company != s.tenant {
-            return Err(Problem::not_found(format!("company {company} is not visible to this tenant")).documented());
-        }
-        let users: Vec<Value> = s.partners.values().map(|p| json!({"userId": p["partnerId"], "loginId": p["contactEmail"], "email": p["contactEmail"], "firstName": p.get("contactName").cloned().unwrap_or(Value::Null), "lastName": Value::Null})).collect();
+    read_in(Family::Documented, &app, &headers, |s| {
+        visible_company(s, &company)?;
+        let login = q.get("loginId").filter(|l| !l.is_empty());
+        let users: Vec<Value> = s
+            .users
+            .values()
+            .filter(|u| u["companyId"] == company.as_str())
+            .filter(|u| login.is_none_or(|l| u["loginId"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(l))))
+            .map(|u| json!({"userId": u["userId"], "loginId": u["loginId"], "email": u["contactInformation"]["email"], "firstName": u["firstName"], "lastName": u["lastName"]}))
+            .collect();
         Ok(json!({"users": users}))
     })
     .await
@@ -551,6 +697,217 @@ async fn add_transactions(AxState(app): AxState<Shared>, body: Bytes) -> Respons
         axum::Json(json!({"transactions": added})),
     )
         .into_response()
+}
+
+async fn create_company_user(
+    AxState(app): AxState<Shared>,
+    Path(company): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    write_in(
+        Family::Documented,
+        &app,
+        Method::POST,
+        &headers,
+        Some(&body),
+        |s, payload| {
+            visible_company(s, &company)?;
+            let v = validate_body(
+                OpKind::CompanyUserCreate,
+                json!({"companyId": company}),
+                "user",
+                payload,
+            )?;
+            let mut user = v["user"].clone();
+            let login = user["loginId"].as_str().unwrap_or_default().to_string();
+            if s.login_taken(&login, None) {
+                return Err(Problem::conflict(format!(
+                    "loginId {login} is already taken"
+                )));
+            }
+            let id = s.next("GCUS");
+            let now = now_rfc3339();
+            if let Some(m) = user.as_object_mut() {
+                for k in WRITE_ONLY {
+                    m.remove(*k);
+                }
+            }
+            let stored = with(
+                user,
+                &[
+                    ("userId", json!(id)),
+                    ("companyId", json!(company)),
+                    ("roles", json!([])),
+                    ("createdAt", json!(now)),
+                    ("updatedAt", json!(now)),
+                ],
+            );
+            s.users.insert(id.clone(), stored);
+            s.applied("company_user.create");
+            s.emit(
+                "company_user.created",
+                json!({"companyId": company, "userId": id, "loginId": login}),
+            );
+            Ok((StatusCode::CREATED, json!({"uniqueId": id})))
+        },
+    )
+    .await
+}
+
+async fn get_company_user(
+    AxState(app): AxState<Shared>,
+    Path((company, user)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    read_in(Family::Documented, &app, &headers, |s| {
+        visible_company(s, &company)?;
+        // The userId first: it never changes, while a loginId may be reused.
+        let found = user_in(s, &company, &user).or_else(|_| user_by_login(s, &company, &user));
+        found.map(user_view).map_err(|_| {
+            Problem::not_found(format!(
+                "company {company} has no user {user} (by userId or loginId)"
+            ))
+        })
+    })
+    .await
+}
+
+async fn update_company_user(
+    AxState(app): AxState<Shared>,
+    Path((company, user_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    write_in(Family::Documented, &app, Method::PUT, &headers, Some(&body), |s, payload| {
+        visible_company(s, &company)?;
+        let mut stored = user_in(s, &company, &user_id)?.clone();
+        let v = validate_body(OpKind::CompanyUserUpdate, json!({"companyId": company, "userId": user_id}), "changes", payload)?;
+        let previous_login = stored["loginId"].clone();
+        if let Some(login) = v["changes"]["loginId"].as_str() {
+            if s.login_taken(login, Some(&user_id)) {
+                return Err(Problem::conflict(format!("loginId {login} is already taken")));
+            }
+        }
+        let before = stored.clone();
+        let mut fields = vec![];
+        for (k, change) in v["changes"].as_object().into_iter().flatten() {
+            if WRITE_ONLY.contains(&k.as_str()) {
+                fields.push(k.clone());
+                continue;
+            }
+            // Partial all the way down: a nested object keeps the members not named.
+            match (stored.get_mut(k), change) {
+                (Some(Value::Object(have)), Value::Object(new)) => {
+                    for (nk, nv) in new {
+                        have.insert(nk.clone(), nv.clone());
+                    }
+                }
+                _ => stored[k.as_str()] = change.clone(),
+            }
+            if before.get(k) != stored.get(k) {
+                fields.push(k.clone());
+            }
+        }
+        if fields.is_empty() {
+            s.counters.duplicates += 1;
+            return Ok((StatusCode::OK, user_view(&stored)));
+        }
+        stored["updatedAt"] = json!(now_rfc3339());
+        s.users.insert(user_id.clone(), stored.clone());
+        s.applied("company_user.update");
+        let mut data = json!({"companyId": company, "userId": user_id, "loginId": stored["loginId"], "fields": fields});
+        if stored["loginId"] != previous_login {
+            data["previousLoginId"] = previous_login;
+        }
+        s.emit("company_user.updated", data);
+        Ok((StatusCode::OK, user_view(&stored)))
+    })
+    .await
+}
+
+async fn delete_company_user(
+    AxState(app): AxState<Shared>,
+    Path((company, user_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    write_in(
+        Family::Documented,
+        &app,
+        Method::DELETE,
+        &headers,
+        None,
+        |s, _| {
+            visible_company(s, &company)?;
+            let login = user_in(s, &company, &user_id)?["loginId"].clone();
+            s.users.remove(&user_id);
+            s.applied("company_user.delete");
+            s.emit(
+                "company_user.deleted",
+                json!({"companyId": company, "userId": user_id, "loginId": login}),
+            );
+            Ok((
+                StatusCode::OK,
+                json!({"userId": user_id, "loginId": login, "deleted": true}),
+            ))
+        },
+    )
+    .await
+}
+
+async fn company_user_roles(
+    AxState(app): AxState<Shared>,
+    Path((company, login)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    read_in(Family::Documented, &app, &headers, |s| {
+        visible_company(s, &company)?;
+        user_by_login(s, &company, &login).map(roles_view)
+    })
+    .await
+}
+
+async fn change_company_user_roles(
+    AxState(app): AxState<Shared>,
+    Path((company, login)): Path<(String, String)>,
+    Query(q): Q,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    write_in(Family::Documented, &app, Method::PUT, &headers, Some(&body), |s, payload| {
+        visible_company(s, &company)?;
+        let action = match q.get("action").map(String::as_str) {
+            Some("Add") => "add",
+            Some("Remove") => "remove",
+            _ => return Err(Problem::bad_request("the query parameter action must be Add or Remove")),
+        };
+        let mut stored = user_by_login(s, &company, &login)?.clone();
+        let v = validate_body(OpKind::CompanyUserRoles, json!({"companyId": company, "loginId": login, "action": action}), "roles", payload)?;
+        let named: Vec<String> = v["roles"].as_array().into_iter().flatten().filter_map(|r| r["roleName"].as_str().map(str::to_string)).collect();
+        let mut roles: Vec<String> = stored["roles"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_string)).collect();
+        let before = roles.clone();
+        if action == "add" {
+            for n in &named {
+                if !roles.contains(n) {
+                    roles.push(n.clone());
+                }
+            }
+        } else {
+            roles.retain(|r| !named.contains(r));
+        }
+        if roles == before {
+            s.counters.duplicates += 1;
+            return Ok((StatusCode::OK, roles_view(&stored)));
+        }
+        stored["roles"] = json!(roles);
+        stored["updatedAt"] = json!(now_rfc3339());
+        let user_id = stored["userId"].as_str().unwrap_or_default().to_string();
+        s.users.insert(user_id.clone(), stored.clone());
+        s.applied("company_user.roles");
+        s.emit("company_user.roles_changed", json!({"companyId": company, "userId": user_id, "loginId": stored["loginId"], "action": action, "roles": named, "current": roles}));
+        Ok((StatusCode::OK, roles_view(&stored)))
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- partners
@@ -1693,6 +2050,22 @@ async fn home(AxState(app): AxState<Shared>) -> Html<String> {
             esc(&m["communityId"]),
             esc(&m["externalId"]),
             esc(&m["status"])
+        ));
+    }
+    h.push_str("</table><h2>Network users</h2><table><tr><th>Company</th><th>User id</th><th>Login id</th><th>Name</th><th>Roles</th></tr>");
+    for u in s.users.values() {
+        let roles: Vec<&str> = u["roles"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td></tr>",
+            esc(&u["companyId"]),
+            esc(&u["userId"]),
+            esc(&u["loginId"]),
+            esc(&u["firstName"]),
+            esc(&u["lastName"]),
+            esc(&json!(roles.join(", ")))
         ));
     }
     h.push_str("</table><h2>Trading issues</h2><table><tr><th>Issue</th><th>Type</th><th>Title</th><th>Status</th><th>Comments</th></tr>");

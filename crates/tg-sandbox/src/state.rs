@@ -65,6 +65,10 @@ pub struct State {
     pub knowledge: BTreeMap<String, Value>,
     pub notifications: Vec<Value>,
     pub portal_metrics: BTreeMap<String, Value>,
+    /// Community Management users of the hub and partner companies, by userId (the
+    /// `uniqueId` create returns). Never holds a password or password hints.
+    #[serde(default)]
+    pub users: BTreeMap<String, Value>,
     pub events: Vec<Event>,
     pub idempotency: HashMap<String, IdemRecord>,
     pub subscriptions: Vec<Subscription>,
@@ -108,6 +112,7 @@ impl State {
             knowledge: BTreeMap::new(),
             notifications: Vec::new(),
             portal_metrics: BTreeMap::new(),
+            users: BTreeMap::new(),
             events: Vec::new(),
             idempotency: HashMap::new(),
             subscriptions: Vec::new(),
@@ -168,6 +173,32 @@ impl State {
             .find(|p| p.get("partnerId").and_then(Value::as_str) == Some(partner_id))
     }
 
+    /// A company whose users this tenant manages: its own, or a partner's.
+    pub fn company_visible(&self, company_id: &str) -> bool {
+        company_id == self.tenant || self.partner_by_id(company_id).is_some()
+    }
+
+    /// The user of `company_id` with this loginId (login ids ignore ASCII case).
+    pub fn user_by_login(&self, company_id: &str, login_id: &str) -> Option<&Value> {
+        self.users.values().find(|u| {
+            u["companyId"] == company_id
+                && u["loginId"]
+                    .as_str()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(login_id))
+        })
+    }
+
+    /// Whether a user other than `except` already signs in with this loginId: login ids
+    /// are unique across the network, not per company.
+    pub fn login_taken(&self, login_id: &str, except: Option<&str>) -> bool {
+        self.users.iter().any(|(id, u)| {
+            Some(id.as_str()) != except
+                && u["loginId"]
+                    .as_str()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(login_id))
+        })
+    }
+
     pub fn stats(&self) -> Value {
         let c = &self.counters;
         json!({
@@ -181,6 +212,7 @@ impl State {
             "issues": self.issues.len(),
             "documents": self.documents.len(),
             "transactions": self.transactions.len(),
+            "users": self.users.len(),
         })
     }
 }

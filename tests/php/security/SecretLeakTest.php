@@ -265,6 +265,12 @@ final class SecretLeakTest extends TestCase
             'Webhook::verify() marks $secret #[\SensitiveParameter]');
         $this->assertSame('Object(SensitiveParameterValue)', $this->traceArgument(fn () => new Client($this->options(['timeoutMs' => 0])), 0),
             'Client::__construct() marks $options #[\SensitiveParameter]');
+        $this->assertSame('Object(SensitiveParameterValue)', $this->traceArgument(fn () => $client->createCompanyUser('GC51278300AS',
+            ['loginId' => 'ada@hub.example', 'loginPassword' => $this->clientSecret]), 1),
+            'createCompanyUser() marks $user #[\SensitiveParameter] (it may hold loginPassword)');
+        $this->assertSame('Object(SensitiveParameterValue)', $this->traceArgument(fn () => $client->updateCompanyUser('GC51278300AS',
+            'GCUS1', ['loginPassword' => 'short']), 2),
+            'updateCompanyUser() marks $changes #[\SensitiveParameter]');
     }
 
     /** How the trace of what $f throws shows the extension frame's argument $i. */
