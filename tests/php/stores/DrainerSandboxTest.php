@@ -8,6 +8,7 @@ use Drupal\trading_grid\Delivery\Drainer;
 use Drupal\trading_grid\Delivery\ExtensionSender;
 use Drupal\trading_grid\Store\LinkStore;
 use Drupal\trading_grid\Store\Outbox;
+use Drupal\trading_grid\Sync\ReferenceResolvingSender;
 use TradingGrid\Tests\Sandbox;
 
 /**
@@ -129,5 +130,53 @@ final class DrainerSandboxTest extends StoreTestCase
         $this->assertSame(20, $sent);
         $this->assertSame(0, $this->outbox->count());
         $this->assertSame(20, $this->sandbox->stats()['applied']['partner.upsert']);
+    }
+
+    public function testANetworkUserFollowsItsPartnerThroughReferencesFilledInAtSendTime(): void
+    {
+        // What NetworkUsers writes for account 7: every op on the partner's key, the
+        // partner company and the user id unknown when written.
+        $key = 'partner:drupal-user-7';
+        $company = 'ref:partner:user:7';
+        $this->enqueuePartner(7, 1);
+        $this->outbox->enqueue('company_user.create', ['companyId' => $company, 'user' => [
+            'loginId' => 'ada@supplier.example', 'firstName' => 'Ada', 'lastName' => 'Ops', 'type' => 'Web',
+            'contactInformation' => ['email' => 'ada@supplier.example'],
+        ]], $key, 'network_user', 'user', '7');
+        $this->outbox->enqueue('company_user.roles', ['companyId' => $company, 'loginId' => 'ada@supplier.example',
+            'action' => 'add', 'roles' => [['roleName' => 'Partner User']]], $key, 'network_user', 'user', '7');
+        $this->outbox->enqueue('company_user.update', ['companyId' => $company, 'userId' => 'ref:network_user:user:7',
+            'changes' => ['loginId' => 'ada.ops@supplier.example', 'contactInformation' => ['email' => 'ada.ops@supplier.example']]],
+            $key, 'network_user', 'user', '7');
+
+        $sender = new ReferenceResolvingSender(
+            new ExtensionSender(fn (): \TradingGrid\Client => $this->sandbox->client()),
+            $this->links,
+        );
+        $drainer = new Drainer($this->outbox, $sender, $this->links);
+        for ($round = 0; $round < 5 && $this->outbox->count() > 0; $round++) {
+            $drainer->drain('e2e', 10.0, 10);
+            $this->now += 61; // a reference not known yet is retried after a minute
+        }
+        $this->assertSame(0, $this->outbox->count(), json_encode($this->outbox->list()));
+
+        $partnerId = $this->links->get('user', '7', 'partner')['remoteId'];
+        $userLink = $this->links->get('user', '7', 'network_user');
+        $this->assertSame('synced', $userLink['status']);
+        $client = $this->sandbox->client();
+        $user = $client->companyUser($partnerId, $userLink['remoteId']);
+        $this->assertSame('ada.ops@supplier.example', $user['loginId'], 'the update reached the user by its stored id');
+        $roles = $client->companyUserRoles($partnerId, 'ada.ops@supplier.example');
+        $this->assertSame(['Partner User'], array_column($roles['roles'], 'roleName'));
+
+        // Deleted with the account; a delete whose user is already gone is done, not dead.
+        foreach ([1, 2] as $_) {
+            $this->outbox->enqueue('company_user.delete', ['companyId' => $partnerId, 'userId' => $userLink['remoteId']],
+                $key, 'network_user', 'user', '7');
+            $report = $drainer->drain('e2e', 10.0, 10);
+            $this->assertSame(1, $report->sent, json_encode($report->toArray()));
+        }
+        $this->assertSame('withdrawn', $this->links->get('user', '7', 'network_user')['status']);
+        $this->assertSame(1, $this->sandbox->stats()['applied']['company_user.delete']);
     }
 }

@@ -149,6 +149,20 @@ final class DrainerTest extends StoreTestCase
         $this->assertSame('dead', $this->outbox->get($id)['status']);
     }
 
+    public function testARemovalOfWhatIsAlreadyGoneIsDoneButOtherNotFoundsAreNot(): void
+    {
+        $delete = $this->outbox->enqueue('company_user.delete', ['companyId' => 'GC1', 'userId' => 'GCUS1'], 'partner:drupal-user-7', 'network_user', 'user', '7');
+        $update = $this->outbox->enqueue('company_user.update', ['companyId' => 'GC1', 'userId' => 'GCUS2', 'changes' => ['firstName' => 'A']], 'partner:drupal-user-8', 'network_user', 'user', '8');
+        $sender = new ScriptedSender(static fn (): array => ScriptedSender::error('not_found', false, 'user GCUS1 not found'));
+        $report = $this->drainer($sender)->drain('w1');
+
+        $this->assertSame(1, $report->sent);
+        $this->assertSame(1, $report->dead);
+        $this->assertNull($this->outbox->get($delete), 'the delete is complete');
+        $this->assertSame('withdrawn', $this->links->get('user', '7', 'network_user')['status']);
+        $this->assertSame('dead', $this->outbox->get($update)['status'], 'an update of a missing user is a dead letter');
+    }
+
     public function testBlockedResultsAreReleasedWithoutAnAttempt(): void
     {
         $id = $this->enqueuePartner(1);

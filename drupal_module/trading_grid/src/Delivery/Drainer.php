@@ -26,7 +26,7 @@ final class Drainer
         'articleId', 'notificationId', 'uniqueId'];
 
     /** Operations whose success means the remote resource is gone. */
-    private const WITHDRAWING_OPS = ['partner.delete', 'document.retract', 'catalog.withdraw'];
+    private const WITHDRAWING_OPS = ['partner.delete', 'document.retract', 'catalog.withdraw', 'company_user.delete'];
 
     /**
      * @param object|null $logger a PSR-3 logger (anything with log($level, $message, $context))
@@ -138,6 +138,18 @@ final class Drainer
         }
         $error = is_array($result['error'] ?? null) ? $result['error'] : [];
         $class = is_string($error['class'] ?? null) ? $error['class'] : 'api';
+        if ($class === 'not_found' && in_array($row->op, self::WITHDRAWING_OPS, true)) {
+            // What was to be removed is not there: done, whether an earlier attempt
+            // removed it (its answer lost) or someone else did.
+            $completed = $this->settleWithLink(
+                fn (): bool => $this->outbox->complete($row, $result),
+                function () use ($row): void {
+                    $this->link($row, LinkStore::WITHDRAWN, null, null);
+                },
+            );
+            $n[$completed ? 'sent' : 'stale']++;
+            return true;
+        }
         if ($class === 'blocked') {
             // An earlier op of the same key failed within the batch: not this row's fault.
             if ($this->outbox->release($row)) {

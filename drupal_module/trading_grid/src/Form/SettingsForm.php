@@ -185,6 +185,13 @@ final class SettingsForm extends ConfigFormBase {
       '#options' => ['' => $this->t('- None -')] + $this->roleOptions(),
       '#default_value' => $config->get('partner_role'),
     ];
+    $form['delivery']['network_user_role'] = [
+      '#type' => 'textfield',
+      '#title' => $this->t('Trading Grid role of active members'),
+      '#description' => $this->t('Each active member gets a user of its partner company on Trading Grid with this role (the role name as Trading Grid spells it, e.g. "Partner User"); the role is taken away when the membership ends and the user is deleted with the account. Leave empty to manage network users on Trading Grid only.'),
+      '#maxlength' => 100,
+      '#default_value' => $config->get('network_user_role'),
+    ];
 
     $form = parent::buildForm($form, $form_state);
     $form['actions']['test'] = [
@@ -236,7 +243,7 @@ final class SettingsForm extends ConfigFormBase {
    */
   public function submitForm(array &$form, FormStateInterface $form_state): void {
     $config = $this->config('trading_grid.settings');
-    foreach (['endpoint', 'tenant', 'client_id', 'client_secret_env', 'webhook_secret_env', 'partner_role'] as $key) {
+    foreach (['endpoint', 'tenant', 'client_id', 'client_secret_env', 'webhook_secret_env', 'partner_role', 'network_user_role'] as $key) {
       $config->set($key, trim((string) $form_state->getValue($key)));
     }
     foreach (['drain_on_terminate', 'pull_on_cron', 'lens_scan_on_cron', 'notify_by_mail'] as $key) {

@@ -5,16 +5,20 @@ declare(strict_types=1);
 namespace Drupal\trading_grid\Flow\Partner;
 
 use Drupal\Core\Config\ConfigFactoryInterface;
+use Drupal\Core\Database\Connection;
 use Drupal\trading_grid\Flow\EventHandlerInterface;
 use Drupal\trading_grid\Flow\Notification\PartnerNotifier;
 use Drupal\trading_grid\Store\LinkStore;
 use Drupal\trading_grid\Sync\EntityLookup;
+use Drupal\trading_grid\Sync\InvalidPayloadException;
+use Drupal\trading_grid\Sync\OutboxWriter;
 use Drupal\trading_grid\Sync\Suppression;
 use Drupal\user\UserInterface;
 
 /**
  * Flow 1, network ⇒ portal: the partner id, membership status, access decisions
- * and the partner role follow what Trading Grid decided.
+ * and the partner role follow what Trading Grid decided; an active member gets its
+ * network user and role, which goes when the membership ends (NetworkUsers).
  */
 final class PartnerHandler implements EventHandlerInterface {
 
@@ -29,6 +33,9 @@ final class PartnerHandler implements EventHandlerInterface {
     private readonly Suppression $suppression,
     private readonly PartnerNotifier $notifier,
     private readonly ConfigFactoryInterface $configFactory,
+    private readonly NetworkUsers $networkUsers,
+    private readonly OutboxWriter $writer,
+    private readonly Connection $database,
   ) {}
 
   /**
@@ -74,7 +81,20 @@ final class PartnerHandler implements EventHandlerInterface {
         if ($status === NULL) {
           return;
         }
-        $changed = $this->save($user, fn (UserInterface $u): bool => $this->applyMembership($u, $status));
+        // The account and the network user ops its new status calls for commit together:
+        // if handling fails half way, the retried event finds neither done.
+        $transaction = $this->database->startTransaction();
+        try {
+          $changed = $this->save($user, fn (UserInterface $u): bool => $this->applyMembership($u, $status));
+          if ($changed) {
+            $this->networkUser($user, $status);
+          }
+        }
+        catch (\Throwable $e) {
+          $transaction->rollBack();
+          throw $e;
+        }
+        unset($transaction);
         if ($changed) {
           $community = self::str($data['communityId'] ?? NULL) ?? 'the community';
           $this->notifier->notify([$user], 'Your Trading Grid membership changed', "Your membership of $community is now $status.", (string) ($event['id'] ?? ''));
@@ -99,6 +119,29 @@ final class PartnerHandler implements EventHandlerInterface {
         $this->notifier->notify([$user], 'Your access request was ' . ($status ?: 'updated'),
           "Your request to join $community was $status." . ($note ? " Note: $note" : ''), (string) ($event['id'] ?? ''));
         break;
+    }
+  }
+
+  /**
+   * Writes what the network user needs for a new membership status: created with
+   * its role when active, its role taken when the membership ended.
+   */
+  private function networkUser(UserInterface $user, string $status): void {
+    try {
+      $ops = match (TRUE) {
+        in_array($status, self::GRANTING, TRUE) => $this->networkUsers->activated($user),
+        $status !== 'pending' => $this->networkUsers->deactivated($user),
+        default => [],
+      };
+    }
+    catch (InvalidPayloadException $e) {
+      // The membership still applies; the sync log and the account's tab say why
+      // the network user was not created.
+      $this->writer->invalid('user', (string) $user->id(), NetworkUsers::FLOW, 'company_user.create', $e->getMessage());
+      return;
+    }
+    foreach ($ops as $op) {
+      $this->writer->write($op);
     }
   }
 

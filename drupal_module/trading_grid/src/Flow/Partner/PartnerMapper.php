@@ -6,16 +6,27 @@ namespace Drupal\trading_grid\Flow\Partner;
 
 use Drupal\Core\Entity\ContentEntityInterface;
 use Drupal\trading_grid\Flow\FlowMapperBase;
+use Drupal\trading_grid\Store\LinkStore;
 use Drupal\trading_grid\Sync\ExternalId;
 use Drupal\trading_grid\Sync\Mapping;
 use Drupal\trading_grid\Sync\OutboundOp;
+use Drupal\trading_grid\Sync\PayloadBuilder;
 use Drupal\user\UserInterface;
 
 /**
  * Flow 1, portal ⇒ network: a partner account becomes a Trading Grid partner, and
- * each community added to it becomes an access request.
+ * each community added to it becomes an access request; its network user follows
+ * the account (NetworkUsers).
  */
 final class PartnerMapper extends FlowMapperBase {
+
+  public function __construct(
+    PayloadBuilder $payloads,
+    LinkStore $links,
+    private readonly NetworkUsers $networkUsers,
+  ) {
+    parent::__construct($payloads, $links);
+  }
 
   /**
    * {@inheritdoc}
@@ -36,9 +47,12 @@ final class PartnerMapper extends FlowMapperBase {
     $type = $entity->getEntityTypeId();
     $id = (string) $entity->id();
     if ($event === 'delete') {
-      return $this->live($entity, 'partner')
-        ? [new OutboundOp('partner.delete', ['externalId' => $external], $key, 'partner', $type, $id)]
-        : [];
+      // The network user goes first, while its partner company still exists.
+      $ops = $entity instanceof UserInterface ? $this->networkUsers->deleted($entity) : [];
+      if ($this->live($entity, 'partner')) {
+        $ops[] = new OutboundOp('partner.delete', ['externalId' => $external], $key, 'partner', $type, $id);
+      }
+      return $ops;
     }
     if (!self::isPartner($entity)) {
       return [];
@@ -67,6 +81,10 @@ final class PartnerMapper extends FlowMapperBase {
         'communityId' => $community,
         'reason' => 'Requested from the partner portal',
       ], 'access:' . $external . ':' . $community, 'access_request', $type, $id);
+    }
+    if ($event === 'update' && $entity instanceof UserInterface) {
+      $was = self::original($entity);
+      array_push($ops, ...$this->networkUsers->changed($entity, $was instanceof UserInterface ? $was : NULL));
     }
     return $ops;
   }
