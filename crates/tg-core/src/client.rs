@@ -10,10 +10,34 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::api::{truncate, Method, Operation, Request};
+use crate::api::{truncate, CompanyUserRead, Method, OpKind, Operation, Request};
 use crate::error::{Error, FieldError, Result};
 use crate::lens::{self, TransactionSearch};
 use crate::retry::{parse_retry_after_at, Decision, Outcome, RetryPolicy};
+
+/// Who a company user create asked for, to recognise it if it already exists.
+struct ExistingUser {
+    company_id: String,
+    login_id: String,
+    email: String,
+}
+
+impl ExistingUser {
+    fn of(payload: &Value) -> ExistingUser {
+        let text = |p: &str| {
+            payload
+                .pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        ExistingUser {
+            company_id: text("/companyId"),
+            login_id: text("/user/loginId"),
+            email: text("/user/contactInformation/email"),
+        }
+    }
+}
 
 /// A secret that never shows in `Debug` or `Display`.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -409,13 +433,70 @@ impl Client {
         idempotency_key: Option<&str>,
         answer: Answer,
     ) -> Result<Response> {
+        let adopt = (op.kind == OpKind::CompanyUserCreate).then(|| ExistingUser::of(&op.payload));
         let req = op.into_request();
         let key = match (req.method, idempotency_key) {
             (_, Some(k)) => Some(validate_key(k)?),
             (Method::Post, None) => Some(uuid::Uuid::new_v4().to_string()),
             _ => None,
         };
-        self.request_as(&req, key.as_deref(), answer).await
+        match (self.request_as(&req, key.as_deref(), answer).await, adopt) {
+            (Err(Error::Conflict { message, problem }), Some(wanted)) => {
+                self.adopt_user(wanted, answer, Error::Conflict { message, problem })
+                    .await
+            }
+            (other, _) => other,
+        }
+    }
+
+    /// A company user create refused because its loginId is taken: OpenText documents
+    /// no idempotency key for it, so an earlier attempt whose answer was lost (a reset,
+    /// a timeout, a worker killed after sending) looks exactly like this. When the user
+    /// holding the loginId has the e-mail the create asked for, it is the one wanted:
+    /// its id is the answer. Anyone else's loginId stays a conflict.
+    async fn adopt_user(
+        &self,
+        wanted: ExistingUser,
+        answer: Answer,
+        conflict: Error,
+    ) -> Result<Response> {
+        let read = CompanyUserRead::List {
+            company_id: &wanted.company_id,
+            login_id: Some(&wanted.login_id),
+        }
+        .request()?;
+        let Ok(found) = self.request(&read, None).await else {
+            return Err(conflict);
+        };
+        let same = |u: &&Value| {
+            let text = |k: &str| u.get(k).and_then(Value::as_str).unwrap_or_default();
+            text("loginId").eq_ignore_ascii_case(&wanted.login_id)
+                && text("email").eq_ignore_ascii_case(&wanted.email)
+        };
+        let Some(user_id) = found
+            .body
+            .get("users")
+            .and_then(Value::as_array)
+            .and_then(|users| users.iter().find(same))
+            .and_then(|u| u.get("userId").and_then(Value::as_str))
+        else {
+            return Err(conflict);
+        };
+        let body = json!({"uniqueId": user_id, "adopted": true});
+        Ok(match answer {
+            Answer::Decoded => Response {
+                status: 200,
+                body,
+                attempts: found.attempts,
+                raw: None,
+            },
+            Answer::Raw => Response {
+                status: 200,
+                raw: Some(bytes::Bytes::from(body.to_string())),
+                body: Value::Null,
+                attempts: found.attempts,
+            },
+        })
     }
 
     /// A read: GET `path` with `query`.

@@ -545,3 +545,36 @@ async fn users_survive_a_restart_and_an_older_state_file_still_loads() {
     assert_eq!(read_back["loginId"], "kept@hub.example");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A create sent again without its first key (the network documents none: a lost
+/// answer, then a new attempt) finds its loginId taken by the very user it asked for:
+/// that user's id is the answer. Someone else holding the loginId stays a conflict.
+#[tokio::test]
+async fn a_create_whose_user_already_exists_adopts_it_but_not_someone_elses() {
+    let sb = sandbox(36_000).await;
+    let c = client(&sb, "secret-value");
+    let company = partner_company(&c).await;
+    let first = c
+        .execute(&create(&company, "ada@acme.example"), Some("attempt-1"))
+        .await
+        .expect("created");
+    let again = c
+        .execute(&create(&company, "ADA@acme.example"), Some("attempt-2"))
+        .await
+        .expect("adopted");
+    assert_eq!(again.body["uniqueId"], first.body["uniqueId"]);
+    assert_eq!(again.body["adopted"], true);
+    assert_eq!(stats(&sb).await["applied"]["company_user.create"], 1);
+
+    let mut stranger = network_user("ada@acme.example");
+    stranger["contactInformation"]["email"] = json!("someone.else@acme.example");
+    let other = op(
+        "company_user.create",
+        json!({"companyId": company, "user": stranger}),
+    );
+    let err = c
+        .execute(&other, Some("attempt-3"))
+        .await
+        .expect_err("not the same person");
+    assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+}
