@@ -298,6 +298,14 @@ final class Harness
                 $wrong++;
             }
         }
+        foreach ($load->networkUsers as $login => $roles) {
+            try {
+                $held = array_column($client->companyUserRoles(Workload::HUB, $login)['roles'], 'roleName');
+                $wrong += $held === $roles ? 0 : 1;
+            } catch (\TradingGrid\Exception) {
+                $wrong++;
+            }
+        }
         foreach ($load->documentVersion as $doc => $version) {
             try {
                 $d = $client->getDocument($doc);

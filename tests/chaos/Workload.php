@@ -29,6 +29,11 @@ final class Workload
     public array $catalogRevision = [];
     /** @var array<string,list<string>> onboarding steps per partner */
     public array $steps = [];
+    /** @var array<string,list<string>> network users of the hub (loginId => roles given) */
+    public array $networkUsers = [];
+
+    /** The hub company the network users belong to (the sandbox's tenant). */
+    public const HUB = 'GC51278300AS';
 
     public function __construct(private readonly string $run)
     {
@@ -46,8 +51,9 @@ final class Workload
 
     /**
      * The next $n operations of the mix: about 30% partner upserts (new and updated),
-     * 15% onboarding steps, 10% access requests, 15% issues, 15% document versions and
-     * retractions, 10% catalog, 5% notifications and portal metrics.
+     * 15% onboarding steps, 5% access requests, 5% network users (documented
+     * Community Management: a create, then its role), 15% issues, 15% document versions
+     * and retractions, 10% catalog, 5% notifications and portal metrics.
      *
      * @return list<array{op:string,payload:array,orderingKey:string,flow:string,entityType:string,entityId:string}>
      */
@@ -63,7 +69,8 @@ final class Workload
                 $k < 4 => $this->partner("{$this->run}-p-" . intdiv($this->seq, 3)),
                 $k < 6 => $this->partner($existing),
                 $k < 9 => $this->step($existing),
-                $k < 11 => $this->accessRequest($existing),
+                $k < 10 => $this->accessRequest($existing),
+                $k < 11 => $this->networkUser(),
                 $k < 14 => $this->issue(),
                 $k < 16 => $this->document(),
                 $k < 17 => $this->retract(),
@@ -103,6 +110,23 @@ final class Workload
     {
         return $this->row('access_request.create', ['externalId' => $ext, 'communityId' => 'suppliers-global',
             'reason' => "chaos request {$this->seq}"], "partner:$ext", 'partner', 'user', $ext);
+    }
+
+    /** A new network user of the hub, or the role of the last one created. */
+    private function networkUser(): array
+    {
+        $last = array_key_last($this->networkUsers);
+        if ($last !== null && $this->networkUsers[$last] === []) {
+            $this->networkUsers[$last][] = 'Partner User';
+            return $this->row('company_user.roles', ['companyId' => self::HUB, 'loginId' => $last, 'action' => 'add',
+                'roles' => [['roleName' => 'Partner User']]], "network_user:$last", 'network_user', 'user', $last);
+        }
+        $login = "chaos-{$this->run}-{$this->seq}@partners.example";
+        $this->networkUsers[$login] = [];
+        return $this->row('company_user.create', ['companyId' => self::HUB, 'user' => [
+            'loginId' => $login, 'firstName' => 'Chaos', 'lastName' => "User {$this->seq}", 'type' => 'Web',
+            'contactInformation' => ['email' => $login],
+        ]], "network_user:$login", 'network_user', 'user', $login);
     }
 
     private function issue(): array
