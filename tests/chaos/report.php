@@ -32,7 +32,7 @@ $out[] = '## Delivery: chaos, crash, outage';
 $out[] = '';
 $out[] = 'Real outbox on a real database, real drain worker processes (the module\'s `Drainer` and the extension\'s'
     . ' `sendBatch`), the sandbox over HTTP. The workload mixes every outbound flow: partner upserts (new and'
-    . ' updated), onboarding steps, access requests, trading issues, document versions and retractions, catalog items,'
+    . ' updated), onboarding steps, access requests, network users and their roles, trading issues, document versions and retractions, catalog items,'
     . ' notifications and portal figures. Successive whole-state saves of one entity coalesce in the outbox (so there'
     . ' are fewer outbox rows than generated changes); every outbox row must be applied exactly once.';
 $out[] = '';
