@@ -144,7 +144,8 @@ if (is_file($log)) {
     $out[] = '';
     $out[] = sprintf('Property tests (proptest, `crates/tg-core/tests/prop_*.rs`) with PROPTEST_CASES=%s: %d properties passed,'
         . ' %d failed — webhook header parsing and verification, the mapper, problem+json parsing, event decoding and'
-        . ' the schema of every operation; none may panic.', getenv('PROPTEST_CASES') ?: '5000', $passed, $failed);
+        . ' the schema of every operation, and Lens searches (every accepted search understood by the sandbox, GraphQL'
+        . ' escaping, arbitrary documents and answers); none may panic.', getenv('PROPTEST_CASES') ?: '5000', $passed, $failed);
 }
 $out[] = '';
 $out[] = '## Partner isolation';
