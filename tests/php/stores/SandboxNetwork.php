@@ -51,6 +51,11 @@ final class SandboxNetwork implements NetworkInterface
         return null;
     }
 
+    public function companyUsers(string $companyId): array
+    {
+        return $this->client->companyUsers($companyId)['users'];
+    }
+
     public function ping(): array
     {
         return $this->client->ping();

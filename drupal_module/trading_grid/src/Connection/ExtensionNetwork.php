@@ -79,6 +79,23 @@ final class ExtensionNetwork implements NetworkInterface {
   /**
    * {@inheritdoc}
    */
+  public function companyUsers(string $companyId): array {
+    $users = [];
+    foreach ($this->clients->client()->companyUsers($companyId)['users'] ?? [] as $user) {
+      if (is_array($user) && is_string($user['userId'] ?? NULL)) {
+        $users[] = [
+          'userId' => $user['userId'],
+          'loginId' => (string) ($user['loginId'] ?? ''),
+          'email' => (string) ($user['email'] ?? ''),
+        ];
+      }
+    }
+    return $users;
+  }
+
+  /**
+   * {@inheritdoc}
+   */
   public function ping(): array {
     $answer = $this->clients->client()->ping();
     return is_array($answer) ? $answer : [];

@@ -60,6 +60,15 @@ interface NetworkInterface {
   public function partnerIdByTradingAddress(string $address): ?string;
 
   /**
+   * The users of a company (documented Community Management list): each with its
+   * immutable userId, its current loginId and its e-mail.
+   *
+   * @return list<array{userId: string, loginId: string, email: string}>
+   *   The users.
+   */
+  public function companyUsers(string $companyId): array;
+
+  /**
    * Checks the connection: ['ok' => TRUE, 'latencyMs' => float, ...] or an exception.
    *
    * @return array<string, mixed>

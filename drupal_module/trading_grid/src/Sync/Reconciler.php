@@ -5,7 +5,9 @@ declare(strict_types=1);
 namespace Drupal\trading_grid\Sync;
 
 use Drupal\Core\Entity\EntityTypeManagerInterface;
+use Drupal\trading_grid\Access\PartnerContext;
 use Drupal\trading_grid\Connection\NetworkInterface;
+use Drupal\trading_grid\Flow\Partner\NetworkUsers;
 use Drupal\trading_grid\Flow\Partner\PartnerMapper;
 use Drupal\trading_grid\Store\LinkStore;
 use Drupal\user\UserInterface;
@@ -15,7 +17,9 @@ use Drupal\user\UserInterface;
  * Trading Grid lists, and sends again whatever drifted.
  *
  * Trading Grid users cannot be searched by e-mail or name and their login can
- * change: partners are matched by the immutable external id, reading the full list.
+ * change: partners are matched by the immutable external id, reading the full list,
+ * and each active member's network user by its immutable user id, reading the users
+ * of its partner company.
  */
 final class Reconciler {
 
@@ -24,15 +28,20 @@ final class Reconciler {
     private readonly LinkStore $links,
     private readonly EntityTypeManagerInterface $entityTypeManager,
     private readonly EntitySync $sync,
+    private readonly NetworkUsers $networkUsers,
+    private readonly OutboxWriter $writer,
   ) {}
 
   /**
    * Finds and repairs drift.
    *
-   * @return array{remote: int, missing: list<string>, unknown: list<string>, mismatched: list<string>, requeued: int}
+   * @return array{remote: int, missing: list<string>, unknown: list<string>, mismatched: list<string>, usersMissing: list<string>, usersRenamed: list<string>, requeued: int}
    *   missing: partners Drupal has but Trading Grid does not; unknown: partners
    *   Trading Grid lists that no account matches; mismatched: partner ids that
-   *   differ; requeued: accounts enqueued again.
+   *   differ; usersMissing: accounts whose network user is gone from its company;
+   *   usersRenamed: accounts whose network user signs in with another loginId than
+   *   the account's e-mail (changed on the network; reported, not undone);
+   *   requeued: operations enqueued again.
    */
   public function reconcile(bool $repair = TRUE, int $maxPages = 100): array {
     $remote = [];
@@ -49,7 +58,8 @@ final class Reconciler {
         break;
       }
     }
-    $report = ['remote' => count($remote), 'missing' => [], 'unknown' => [], 'mismatched' => [], 'requeued' => 0];
+    $report = ['remote' => count($remote), 'missing' => [], 'unknown' => [], 'mismatched' => [], 'usersMissing' => [], 'usersRenamed' => [], 'requeued' => 0];
+    $companies = [];
     $storage = $this->entityTypeManager->getStorage('user');
     $ids = $storage->getQuery()->accessCheck(FALSE)->condition('uid', 0, '>')->execute();
     $seen = [];
@@ -68,16 +78,87 @@ final class Reconciler {
         }
         elseif ($link !== NULL && ($link['remoteId'] ?? '') !== '' && $link['remoteId'] !== $remote[$external]) {
           $report['mismatched'][] = $external;
-          $this->links->record('user', (string) $user->id(), 'partner', LinkStore::SYNCED, $remote[$external], NULL, 'reconcile');
+          if ($repair) {
+            $this->links->record('user', (string) $user->id(), 'partner', LinkStore::SYNCED, $remote[$external], NULL, 'reconcile');
+          }
         }
-        elseif ($link === NULL || $link['status'] !== LinkStore::SYNCED) {
+        elseif ($repair && ($link === NULL || $link['status'] !== LinkStore::SYNCED)) {
+          // A dry run reports only: it leaves even the link table as it found it.
           $this->links->record('user', (string) $user->id(), 'partner', LinkStore::SYNCED, $remote[$external], NULL, 'reconcile');
         }
         if ($drift && $repair) {
           $report['requeued'] += $this->sync->sync($user, 'update');
         }
+        elseif (!$drift && $remote[$external] !== '') {
+          $report['requeued'] += $this->networkUser($user, $remote[$external], $companies, $report, $repair);
+        }
       }
     }
+    return $this->unknown($remote, $seen, $report);
+  }
+
+  /**
+   * Checks an active member's network user against its partner company's users;
+   * returns how many ops were queued to repair it.
+   *
+   * @param array<string, array<string, array{userId: string, loginId: string, email: string}>> $companies
+   *   The users read so far, by company and user id.
+   * @param array<string, mixed> $report
+   *   The report, added to.
+   */
+  private function networkUser(UserInterface $user, string $company, array &$companies, array &$report, bool $repair): int {
+    $link = $this->links->get('user', (string) $user->id(), NetworkUsers::FLOW);
+    $userId = (string) ($link['remoteId'] ?? '');
+    if ($this->networkUsers->role() === '' || $link === NULL || $link['status'] !== LinkStore::SYNCED || $userId === ''
+      || (string) $user->get('field_tg_membership_status')->value !== PartnerContext::ACTIVE) {
+      return 0;
+    }
+    if (!isset($companies[$company])) {
+      $companies[$company] = [];
+      foreach ($this->network->companyUsers($company) as $listed) {
+        $companies[$company][$listed['userId']] = $listed;
+      }
+    }
+    $external = ExternalId::of($user);
+    $listed = $companies[$company][$userId] ?? NULL;
+    if ($listed !== NULL) {
+      if (strcasecmp($listed['loginId'], trim((string) $user->getEmail())) !== 0) {
+        $report['usersRenamed'][] = "$external ({$listed['loginId']})";
+      }
+      return 0;
+    }
+    $report['usersMissing'][] = $external;
+    if (!$repair) {
+      return 0;
+    }
+    $this->links->record('user', (string) $user->id(), NetworkUsers::FLOW, LinkStore::WITHDRAWN, NULL, 'reconcile: not listed in its partner company', 'reconcile');
+    $queued = 0;
+    try {
+      foreach ($this->networkUsers->activated($user) as $op) {
+        $this->writer->write($op);
+        $queued++;
+      }
+    }
+    catch (InvalidPayloadException $e) {
+      $this->writer->invalid('user', (string) $user->id(), NetworkUsers::FLOW, 'company_user.create', $e->getMessage());
+    }
+    return $queued;
+  }
+
+  /**
+   * Adds the partners Trading Grid lists that no account matches to the report.
+   *
+   * @param array<string, string> $remote
+   *   Partner ids by external id.
+   * @param array<string, bool> $seen
+   *   The external ids of the accounts.
+   * @param array<string, mixed> $report
+   *   The report.
+   *
+   * @return array<string, mixed>
+   *   The report.
+   */
+  private function unknown(array $remote, array $seen, array $report): array {
     foreach (array_keys($remote) as $external) {
       if (!isset($seen[$external]) && ExternalId::parse($external) !== NULL) {
         $report['unknown'][] = $external;

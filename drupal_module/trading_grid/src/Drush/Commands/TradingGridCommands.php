@@ -146,7 +146,8 @@ final class TradingGridCommands extends DrushCommands {
   }
 
   /**
-   * Compares the partners with Trading Grid and sends again what drifted.
+   * Compares the partners and their network users with Trading Grid and sends
+   * again what drifted.
    */
   #[CLI\Command(name: 'trading-grid:reconcile', aliases: ['tg-reconcile'])]
   #[CLI\Option(name: 'dry-run', description: 'Report only.')]
@@ -160,6 +161,8 @@ final class TradingGridCommands extends DrushCommands {
     $this->io()->writeln('Missing on Trading Grid: ' . (implode(', ', $report['missing']) ?: 'none'));
     $this->io()->writeln('Different partner id: ' . (implode(', ', $report['mismatched']) ?: 'none'));
     $this->io()->writeln('Listed there, unknown here: ' . (implode(', ', $report['unknown']) ?: 'none'));
+    $this->io()->writeln('Network users gone from their company: ' . (implode(', ', $report['usersMissing']) ?: 'none'));
+    $this->io()->writeln('Network users signing in with another loginId: ' . (implode(', ', $report['usersRenamed']) ?: 'none'));
     $this->io()->writeln(sprintf('Operations queued again: %d.', $report['requeued']));
     return self::EXIT_SUCCESS;
   }

@@ -24,6 +24,8 @@ final class ScriptedNetwork implements NetworkInterface {
 
   public const DIRECTORY = 'trading_grid_test.directory';
 
+  public const COMPANY_USERS = 'trading_grid_test.company_users';
+
   public function __construct(private readonly StateInterface $state) {}
 
   /**
@@ -76,6 +78,13 @@ final class ScriptedNetwork implements NetworkInterface {
    */
   public function partnerIdByTradingAddress(string $address): ?string {
     return $this->state->get(self::DIRECTORY, [])[$address] ?? NULL;
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function companyUsers(string $companyId): array {
+    return $this->state->get(self::COMPANY_USERS, [])[$companyId] ?? [];
   }
 
   /**
