@@ -71,6 +71,31 @@ final class SettingsFormTest extends BrowserTestBase {
   }
 
   /**
+   * The Lens scan and the network users are set on the same form.
+   */
+  public function testLensScanAndNetworkUsersAreConfigured(): void {
+    $this->assertTrue($this->config('trading_grid.settings')->get('lens_scan_on_cron'), 'on by default');
+    $this->assertSame('', $this->config('trading_grid.settings')->get('network_user_role'), 'off by default');
+    $this->drupalGet('admin/config/services/trading-grid');
+    $this->assertSession()->checkboxChecked('lens_scan_on_cron');
+    $this->submitForm([
+      'endpoint' => 'https://apibetagrid.example.com',
+      'tenant' => 'GC51278300AS',
+      'client_id' => 'portal-consumer-key',
+      'lens_scan_on_cron' => FALSE,
+      'lens_lookback_days' => 30,
+      'network_user_role' => ' Partner User ',
+    ], 'Save configuration');
+    $this->assertSession()->pageTextContains('The configuration options have been saved.');
+    $config = $this->config('trading_grid.settings');
+    $this->assertFalse($config->get('lens_scan_on_cron'));
+    $this->assertSame(30, $config->get('lens_lookback_days'));
+    $this->assertSame('Partner User', $config->get('network_user_role'));
+    $this->assertSession()->checkboxNotChecked('lens_scan_on_cron');
+    $this->assertSession()->fieldValueEquals('network_user_role', 'Partner User');
+  }
+
+  /**
    * Plain http is refused except on this machine (a sandbox).
    */
   public function testPlainHttpOnlyOnLoopback(): void {
