@@ -612,7 +612,7 @@ impl Client {
     }
 
     /// One page of the Lens transactions that need a person — delivery failed (status F)
-    /// or validation error (V) — that arrived at or after `$since` (RFC 3339), oldest
+    /// or validation error (V) — whose status was set at or after `$since` (RFC 3339), oldest
     /// first: the exceptions the portal turns into trading issues. Same result shape as
     /// searchTransactions().
     pub fn transaction_exceptions(

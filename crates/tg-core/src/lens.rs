@@ -179,7 +179,10 @@ impl TransactionSearch {
     }
 
     /// The exceptions that need a person: transactions whose delivery failed or that
-    /// failed validation, arrived at or after `since` (RFC 3339), oldest first.
+    /// failed validation, with that status set at or after `since` (RFC 3339), oldest
+    /// first. By the status date, not the arrival: a delivery fails after the document
+    /// arrived (often after retries), so a watermark on arrival would pass over a
+    /// document that arrived before it and failed after.
     pub fn exceptions(since: Option<&str>, count: i64, offset: i64) -> Result<TransactionSearch> {
         let mut search = serde_json::json!({
             "count": count,
@@ -188,13 +191,13 @@ impl TransactionSearch {
                 "field": "status",
                 "values": EXCEPTION_STATUSES.iter().map(|s| serde_json::json!({"value": s})).collect::<Vec<_>>(),
             }],
-            "sortby": {"field": "arrivaltime", "type": "ASC"},
+            "sortby": {"field": "statusdate", "type": "ASC"},
         });
         if let (Some(since), Some(obj)) = (since.filter(|s| !s.is_empty()), search.as_object_mut())
         {
             obj.insert(
                 "ranges".into(),
-                serde_json::json!({"field": "arrivaltime", "from": since}),
+                serde_json::json!({"field": "statusdate", "from": since}),
             );
         }
         TransactionSearch::new(search)
@@ -388,7 +391,7 @@ mod tests {
             "{doc}"
         );
         assert!(
-            doc.contains("ranges: {field: arrivaltime from: \"2026-11-01T00:00:00Z\"}"),
+            doc.contains("ranges: {field: statusdate from: \"2026-11-01T00:00:00Z\"}"),
             "{doc}"
         );
         let none = TransactionSearch::exceptions(None, 10, 0).expect("valid");

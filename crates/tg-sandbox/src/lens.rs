@@ -456,9 +456,12 @@ pub fn transaction(given: &Value, id: String, now: String) -> Result<Value, Stri
         t.insert(k.clone(), v.clone());
     }
     t.entry("transactionid".into()).or_insert(Value::String(id));
-    t.entry("arrivaltime".into())
-        .or_insert(Value::String(now.clone()));
-    t.entry("statusdate".into()).or_insert(Value::String(now));
+    let arrived = t
+        .entry("arrivaltime".into())
+        .or_insert(Value::String(now))
+        .clone();
+    // Until its status changes, a transaction's status dates from its arrival.
+    t.entry("statusdate".into()).or_insert(arrived);
     t.entry("status".into()).or_insert(json!("S"));
     t.entry("transactionlevel".into())
         .or_insert(json!("Document"));

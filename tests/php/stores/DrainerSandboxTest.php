@@ -134,9 +134,9 @@ final class DrainerSandboxTest extends StoreTestCase
 
     public function testANetworkUserFollowsItsPartnerThroughReferencesFilledInAtSendTime(): void
     {
-        // What NetworkUsers writes for account 7: every op on the partner's key, the
+        // What NetworkUsers writes for account 7: its ops on a key of their own, the
         // partner company and the user id unknown when written.
-        $key = 'partner:drupal-user-7';
+        $key = 'network_user:drupal-user-7';
         $company = 'ref:partner:user:7';
         $this->enqueuePartner(7, 1);
         $this->outbox->enqueue('company_user.create', ['companyId' => $company, 'user' => [

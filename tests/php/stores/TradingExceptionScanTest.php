@@ -62,7 +62,7 @@ final class TradingExceptionScanTest extends StoreTestCase
             self::failed('850', '2026-11-07T10:00:00Z', 'S'), // delivered
         ]);
         $counts = $this->scanner->scan(7);
-        $this->assertSame(['seen' => 2, 'stored' => 2, 'since' => '2026-11-03T00:00:00Z'], $counts);
+        $this->assertSame(['seen' => 2, 'stored' => 2, 'skipped' => 0, 'since' => '2026-11-03T00:00:00Z'], $counts);
         $this->assertSame('2026-11-06T10:00:00Z', $this->inbox->cursor(TradingExceptionScanner::CURSOR));
         $rows = $this->inbox->list(['type' => TradingExceptionScanner::EVENT], 10);
         $this->assertCount(2, $rows);
@@ -78,13 +78,27 @@ final class TradingExceptionScanTest extends StoreTestCase
     {
         $this->trade([self::failed('856', '2026-11-05T10:00:00Z')]);
         $this->scanner->scan(7);
-        $this->assertSame(['seen' => 1, 'stored' => 0, 'since' => '2026-11-05T10:00:00Z'], $this->scanner->scan(7));
+        $this->assertSame(['seen' => 1, 'stored' => 0, 'skipped' => 0, 'since' => '2026-11-05T10:00:00Z'], $this->scanner->scan(7));
         $this->trade([self::failed('810', '2026-11-05T10:00:00Z', 'V'), self::failed('856', '2026-11-08T00:00:00Z')]);
         $counts = $this->scanner->scan(7);
         $this->assertSame(3, $counts['seen']);
         $this->assertSame(2, $counts['stored']);
         $this->assertCount(3, $this->stored());
         $this->assertSame('2026-11-08T00:00:00Z', $this->inbox->cursor(TradingExceptionScanner::CURSOR));
+    }
+
+    public function testADocumentThatFailsAfterTheWatermarkIsFoundThoughItArrivedBefore(): void
+    {
+        $this->trade([self::failed('810', '2026-11-06T10:00:00Z', 'V')]);
+        $this->scanner->scan(7);
+        $this->assertSame('2026-11-06T10:00:00Z', $this->inbox->cursor(TradingExceptionScanner::CURSOR));
+        // Arrived on the 5th, still in delivery then; its delivery failed on the 8th.
+        $this->trade([self::failed('856', '2026-11-05T09:00:00Z') + ['statusdate' => '2026-11-08T12:00:00.250+01:00']]);
+        $counts = $this->scanner->scan(7);
+        $this->assertSame(1, $counts['stored']);
+        $this->assertSame('2026-11-08T11:00:00Z', $this->inbox->cursor(TradingExceptionScanner::CURSOR), 'kept as UTC, whatever form Lens wrote');
+        $event = $this->inbox->get('lens:' . $this->stored()[1])['event'] ?? null;
+        $this->assertSame('2026-11-08T11:00:00Z', $event['occurredAt'] ?? null);
     }
 
     public function testManyExceptionsArePagedUpToTheLimitAndTheRestComesNextTime(): void

@@ -9,6 +9,9 @@ use tg_core::retry::RetryPolicy;
 use tg_sandbox::{RunningSandbox, SandboxConfig};
 
 pub async fn sandbox(ttl: u64) -> RunningSandbox {
+    // The admin calls' plain reqwest client needs a process-wide TLS provider, which
+    // otherwise only a tg-core client or the sandbox's webhook task (racing) installs.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     tg_sandbox::start(SandboxConfig {
         client_id: "id".into(),
         client_secret: "secret-value".into(),

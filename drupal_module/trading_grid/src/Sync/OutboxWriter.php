@@ -48,6 +48,18 @@ final class OutboxWriter {
   }
 
   /**
+   * Forgets what was written, so that an op equal to an earlier one is written again.
+   *
+   * The memory is for one entity save, whose hooks may produce the same op twice; a
+   * worker that handles many events, or retries one after a rollback, starts each
+   * from here, since the same change may rightly be needed again (active, suspended,
+   * active) or the earlier row may have been rolled back.
+   */
+  public function forget(): void {
+    $this->written = [];
+  }
+
+  /**
    * Records that an entity could not be mapped, so the sync log and the entity's
    * Trading Grid tab say why nothing was sent.
    */

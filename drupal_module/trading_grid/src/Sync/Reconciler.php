@@ -38,7 +38,8 @@ final class Reconciler {
    * @return array{remote: int, missing: list<string>, unknown: list<string>, mismatched: list<string>, usersMissing: list<string>, usersRenamed: list<string>, requeued: int}
    *   missing: partners Drupal has but Trading Grid does not; unknown: partners
    *   Trading Grid lists that no account matches; mismatched: partner ids that
-   *   differ; usersMissing: accounts whose network user is gone from its company;
+   *   differ; usersMissing: active members whose network user is gone from its
+   *   company or was never made;
    *   usersRenamed: accounts whose network user signs in with another loginId than
    *   the account's e-mail (changed on the network; reported, not undone);
    *   requeued: operations enqueued again.
@@ -107,31 +108,37 @@ final class Reconciler {
    *   The report, added to.
    */
   private function networkUser(UserInterface $user, string $company, array &$companies, array &$report, bool $repair): int {
-    $link = $this->links->get('user', (string) $user->id(), NetworkUsers::FLOW);
-    $userId = (string) ($link['remoteId'] ?? '');
-    if ($this->networkUsers->role() === '' || $link === NULL || $link['status'] !== LinkStore::SYNCED || $userId === ''
+    $state = $this->networkUsers->state($user);
+    if ($this->networkUsers->role() === '' || $state === NetworkUsers::PENDING
       || (string) $user->get('field_tg_membership_status')->value !== PartnerContext::ACTIVE) {
       return 0;
     }
-    if (!isset($companies[$company])) {
-      $companies[$company] = [];
-      foreach ($this->network->companyUsers($company) as $listed) {
-        $companies[$company][$listed['userId']] = $listed;
-      }
-    }
     $external = ExternalId::of($user);
-    $listed = $companies[$company][$userId] ?? NULL;
-    if ($listed !== NULL) {
-      if (strcasecmp($listed['loginId'], trim((string) $user->getEmail())) !== 0) {
-        $report['usersRenamed'][] = "$external ({$listed['loginId']})";
+    if ($state === NetworkUsers::EXISTS) {
+      if (!isset($companies[$company])) {
+        $companies[$company] = [];
+        foreach ($this->network->companyUsers($company) as $listed) {
+          $companies[$company][$listed['userId']] = $listed;
+        }
       }
-      return 0;
+      $userId = (string) $this->links->get('user', (string) $user->id(), NetworkUsers::FLOW)['remoteId'];
+      $listed = $companies[$company][$userId] ?? NULL;
+      if ($listed !== NULL) {
+        if (strcasecmp($listed['loginId'], trim((string) $user->getEmail())) !== 0) {
+          $report['usersRenamed'][] = "$external ({$listed['loginId']})";
+        }
+        return 0;
+      }
     }
+    // Gone from its company, or never made (members already active when network
+    // users were switched on, a create that was refused): make it, with its role.
     $report['usersMissing'][] = $external;
     if (!$repair) {
       return 0;
     }
-    $this->links->record('user', (string) $user->id(), NetworkUsers::FLOW, LinkStore::WITHDRAWN, NULL, 'reconcile: not listed in its partner company', 'reconcile');
+    if ($state === NetworkUsers::EXISTS) {
+      $this->networkUsers->forget($user);
+    }
     $queued = 0;
     try {
       foreach ($this->networkUsers->activated($user) as $op) {

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\trading_grid\Flow\Partner;
 
 use Drupal\Core\Config\ConfigFactoryInterface;
+use Drupal\user\UserDataInterface;
 use Drupal\trading_grid\Store\LinkStore;
 use Drupal\trading_grid\Sync\ExternalId;
 use Drupal\trading_grid\Sync\OutboundOp;
@@ -19,20 +20,39 @@ use Drupal\user\UserInterface;
  * goes when the account is deleted.
  *
  * The network user's immutable id (`uniqueId`) is kept in the link table (flow
- * `network_user`): the network's loginId can change, the id cannot. Every op goes on
- * the partner's ordering key, after the partner upsert, so the partner company id and
- * the user id, unknown when the op is written, are filled in when it is sent.
- * No password ever goes in the outbox: the person signs in through the network's own
- * first-login flow.
+ * `network_user`): the network's loginId can change, the id cannot. The ops go on a
+ * key of their own (`network_user:<externalId>`), so a network user the network
+ * refuses never holds up the partner's own changes; the partner company id and the
+ * user id, unknown when an op is written, are filled in when it is sent (until the
+ * partner upsert or the user's create is answered it waits, retried). The roles given
+ * are remembered per account, so an ended membership takes away what was given even
+ * after the setting changed. No password ever goes in the outbox: the person signs in
+ * through the network's own first-login flow.
  */
 final class NetworkUsers {
 
   public const FLOW = 'network_user';
 
+  /**
+   * The account has no network user (none made, or it is gone).
+   */
+  public const NONE = 'none';
+
+  /**
+   * Its create is queued or being retried: no id yet.
+   */
+  public const PENDING = 'pending';
+
+  /**
+   * It exists: the link holds its id.
+   */
+  public const EXISTS = 'exists';
+
   public function __construct(
     private readonly LinkStore $links,
     private readonly PayloadBuilder $payloads,
     private readonly ConfigFactoryInterface $configFactory,
+    private readonly UserDataInterface $userData,
   ) {}
 
   /**
@@ -56,7 +76,7 @@ final class NetworkUsers {
       return [];
     }
     $ops = [];
-    if (!$this->live($user)) {
+    if ($this->state($user) === self::NONE) {
       $ops[] = $this->op($user, 'company_user.create', ['user' => $this->body($user)]);
     }
     $ops[] = $this->op($user, 'company_user.roles', [
@@ -64,6 +84,10 @@ final class NetworkUsers {
       'action' => 'add',
       'roles' => [['roleName' => $role]],
     ]);
+    $given = $this->given($user);
+    if (!in_array($role, $given, TRUE)) {
+      $this->userData->set('trading_grid', (int) $user->id(), 'network_roles', [...$given, $role]);
+    }
     return $ops;
   }
 
@@ -76,15 +100,19 @@ final class NetworkUsers {
    * @throws \Drupal\trading_grid\Sync\InvalidPayloadException
    */
   public function deactivated(UserInterface $user): array {
-    $role = $this->role();
-    if ($role === '' || !$this->live($user) || trim((string) $user->getEmail()) === '') {
+    // What was given, not what the setting says now: a renamed setting must not leave
+    // an ended member holding the old role.
+    $given = $this->given($user) ?: array_filter([$this->role()]);
+    if ($given === [] || $this->state($user) === self::NONE || trim((string) $user->getEmail()) === '') {
       return [];
     }
-    return [$this->op($user, 'company_user.roles', [
+    $op = $this->op($user, 'company_user.roles', [
       'loginId' => trim((string) $user->getEmail()),
       'action' => 'remove',
-      'roles' => [['roleName' => $role]],
-    ])];
+      'roles' => array_map(static fn (string $r): array => ['roleName' => $r], array_values($given)),
+    ]);
+    $this->userData->delete('trading_grid', (int) $user->id(), 'network_roles');
+    return [$op];
   }
 
   /**
@@ -96,7 +124,7 @@ final class NetworkUsers {
    * @throws \Drupal\trading_grid\Sync\InvalidPayloadException
    */
   public function changed(UserInterface $user, ?UserInterface $original): array {
-    if ($original === NULL || $this->role() === '' || !$this->live($user)) {
+    if ($original === NULL || $this->role() === '' || $this->state($user) === self::NONE) {
       return [];
     }
     $now = $this->body($user);
@@ -126,7 +154,7 @@ final class NetworkUsers {
    * @throws \Drupal\trading_grid\Sync\InvalidPayloadException
    */
   public function deleted(UserInterface $user): array {
-    if (!$this->live($user)) {
+    if ($this->state($user) === self::NONE) {
       return [];
     }
     return [$this->op($user, 'company_user.delete', ['userId' => $this->userId($user)])];
@@ -171,7 +199,7 @@ final class NetworkUsers {
     $company = $this->links->get('user', $uid, 'partner')['remoteId'] ?? NULL;
     $payload = ['companyId' => is_string($company) && $company !== '' ? $company : ExternalId::pendingRemote('partner', 'user', $uid)] + $payload;
     $this->payloads->validate($op, $payload);
-    return new OutboundOp($op, $payload, 'partner:' . ExternalId::of($user), self::FLOW, 'user', $uid);
+    return new OutboundOp($op, $payload, 'network_user:' . ExternalId::of($user), self::FLOW, 'user', $uid);
   }
 
   /**
@@ -183,11 +211,41 @@ final class NetworkUsers {
   }
 
   /**
-   * Whether the account has a network user (created, or queued to be).
+   * Whether the account has a network user: NONE, PENDING or EXISTS.
+   *
+   * Only an id makes it exist. A create refused before it was queued (validation),
+   * dead-lettered, or withdrawn leaves none, so the next activation queues a create
+   * again instead of addressing a user that was never made.
    */
-  private function live(UserInterface $user): bool {
+  public function state(UserInterface $user): string {
     $link = $this->links->get('user', (string) $user->id(), self::FLOW);
-    return $link !== NULL && $link['status'] !== LinkStore::WITHDRAWN;
+    if ($link === NULL || in_array($link['status'], [LinkStore::WITHDRAWN, LinkStore::DEAD], TRUE)) {
+      return self::NONE;
+    }
+    if (is_string($link['remoteId'] ?? NULL) && $link['remoteId'] !== '') {
+      return self::EXISTS;
+    }
+    $refused = $link['status'] === LinkStore::FAILED && str_starts_with((string) ($link['lastError'] ?? ''), 'validation:');
+    return $refused ? self::NONE : self::PENDING;
+  }
+
+  /**
+   * Forgets the account's network user: it is gone from the network.
+   */
+  public function forget(UserInterface $user): void {
+    $this->links->delete('user', (string) $user->id(), self::FLOW);
+    $this->userData->delete('trading_grid', (int) $user->id(), 'network_roles');
+  }
+
+  /**
+   * The network roles given to the account's user.
+   *
+   * @return string[]
+   *   Role names.
+   */
+  private function given(UserInterface $user): array {
+    $roles = $this->userData->get('trading_grid', (int) $user->id(), 'network_roles');
+    return is_array($roles) ? array_values(array_filter($roles, 'is_string')) : [];
   }
 
 }

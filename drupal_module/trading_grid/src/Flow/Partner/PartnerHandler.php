@@ -73,6 +73,8 @@ final class PartnerHandler implements EventHandlerInterface {
 
       case 'partner.deleted':
         $this->links->record('user', (string) $user->id(), 'partner', LinkStore::WITHDRAWN, NULL, NULL, 'partner.delete');
+        // Its company's users went with it.
+        $this->networkUsers->forget($user);
         $this->save($user, fn (UserInterface $u): bool => $this->applyMembership($u, 'removed'));
         break;
 
@@ -83,6 +85,7 @@ final class PartnerHandler implements EventHandlerInterface {
         }
         // The account and the network user ops its new status calls for commit together:
         // if handling fails half way, the retried event finds neither done.
+        $this->writer->forget();
         $transaction = $this->database->startTransaction();
         try {
           $changed = $this->save($user, fn (UserInterface $u): bool => $this->applyMembership($u, $status));
@@ -92,6 +95,7 @@ final class PartnerHandler implements EventHandlerInterface {
         }
         catch (\Throwable $e) {
           $transaction->rollBack();
+          $this->writer->forget();
           throw $e;
         }
         unset($transaction);

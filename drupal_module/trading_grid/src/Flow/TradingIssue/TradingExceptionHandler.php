@@ -6,6 +6,7 @@ namespace Drupal\trading_grid\Flow\TradingIssue;
 
 use Drupal\Core\Database\Connection;
 use Drupal\Core\Entity\EntityTypeManagerInterface;
+use Drupal\node\NodeInterface;
 use Drupal\trading_grid\Connection\NetworkInterface;
 use Drupal\trading_grid\Flow\EventHandlerInterface;
 use Drupal\trading_grid\Flow\Notification\PartnerNotifier;
@@ -43,7 +44,17 @@ final class TradingExceptionHandler implements EventHandlerInterface {
    */
   public function handle(array $event): void {
     $failed = FailedTransaction::fromLens((array) ($event['data'] ?? []));
-    if ($failed === NULL || $this->links->findByRemote(self::FLOW, $failed->transactionId) !== NULL) {
+    if ($failed === NULL) {
+      return;
+    }
+    $done = $this->links->findByRemote(self::FLOW, $failed->transactionId);
+    if ($done !== NULL) {
+      // Handled before: the issue exists. Its notice may not have gone out (the
+      // handling failed after the commit); notices are keyed, so telling again is safe.
+      $issue = $this->entityTypeManager->getStorage('node')->load($done['entityId']);
+      if ($issue instanceof NodeInterface) {
+        $this->notify($issue, $failed);
+      }
       return;
     }
     $partner = $this->partner($failed);
@@ -77,6 +88,14 @@ final class TradingExceptionHandler implements EventHandlerInterface {
     }
     unset($transaction);
 
+    $this->notify($issue, $failed);
+  }
+
+  /**
+   * Tells the issue's organisation, or staff when no partner trades under its address.
+   */
+  private function notify(NodeInterface $issue, FailedTransaction $failed): void {
+    $organisation = $issue->hasField('field_tg_organisation') ? trim((string) $issue->get('field_tg_organisation')->value) : '';
     $users = $organisation !== '' ? $this->notifier->organisationUsers($organisation) : [];
     $this->notifier->notify(
       $users !== [] ? $users : $this->notifier->staff(),

@@ -14,10 +14,13 @@ use Drupal\trading_grid\Sync\RequestActivity;
  * the inbox as a `lens.transaction_exception` event; TradingExceptionHandler turns it
  * into a trading issue.
  *
- * The watermark is the arrival time of the newest exception seen. Lens's range is
- * inclusive, so the transactions at the watermark are read again next time; the
- * inbox's unique event id ("lens:<transactionid>") makes that harmless, and no
- * transaction that arrived in the same second is missed.
+ * The watermark is the status date of the newest exception seen — the status date,
+ * not the arrival: a delivery fails after the document arrived, so a document that
+ * arrived before the watermark can still fail after it. Lens's range is inclusive,
+ * so the transactions at the watermark are read again next time; the inbox's unique
+ * event id ("lens:<transactionid>") makes that harmless, and no transaction of the
+ * same second is missed. A record that cannot be stored (no usable id) is counted
+ * and skipped, never allowed to stop the scan.
  */
 final class TradingExceptionScanner {
 
@@ -45,35 +48,41 @@ final class TradingExceptionScanner {
    * @param int $lookbackDays
    *   Where the first scan starts, in days before now.
    *
-   * @return array{seen: int, stored: int, since: string}
-   *   What was read and how much of it was new.
+   * @return array{seen: int, stored: int, skipped: int, since: string}
+   *   What was read, how much of it was new, and what could not be used.
    */
   public function scan(int $lookbackDays = 7, int $count = 100, int $maxPages = 10): array {
     $since = $this->inbox->cursor(self::CURSOR)
       ?? gmdate('Y-m-d\TH:i:s\Z', ($this->clock)() - max(0, $lookbackDays) * 86400);
-    $counts = ['seen' => 0, 'stored' => 0, 'since' => $since];
+    $counts = ['seen' => 0, 'stored' => 0, 'skipped' => 0, 'since' => $since];
     $newest = $since;
     $count = max(1, min(1000, $count));
     for ($page = 0; $page < $maxPages; $page++) {
       $answer = $this->network->transactionExceptions($since, $count, $page * $count);
       foreach ($answer['transactions'] as $transaction) {
-        $id = $transaction['transactionid'] ?? NULL;
-        if (!is_scalar($id) || (string) $id === '') {
-          continue;
-        }
         $counts['seen']++;
-        $arrived = is_string($transaction['arrivaltime'] ?? NULL) ? $transaction['arrivaltime'] : '';
+        $id = $transaction['transactionid'] ?? NULL;
+        $at = self::timestamp($transaction['statusdate'] ?? NULL) ?? self::timestamp($transaction['arrivaltime'] ?? NULL);
         $event = [
-          'id' => 'lens:' . $id,
+          'id' => 'lens:' . (is_scalar($id) ? (string) $id : ''),
           'type' => self::EVENT,
-          'occurredAt' => $arrived,
+          'occurredAt' => $at,
           'data' => $transaction,
         ];
-        if ($this->inbox->store($event['id'], self::EVENT, $event, 'lens')) {
-          $counts['stored']++;
+        try {
+          if (!is_scalar($id) || (string) $id === '') {
+            throw new \InvalidArgumentException('no transactionid');
+          }
+          if ($this->inbox->store($event['id'], self::EVENT, $event, 'lens')) {
+            $counts['stored']++;
+          }
         }
-        if ($arrived !== '' && strtotime($arrived) > strtotime($newest)) {
-          $newest = $arrived;
+        catch (\InvalidArgumentException) {
+          $counts['skipped']++;
+          continue;
+        }
+        if ($at !== NULL && strtotime($at) > strtotime($newest)) {
+          $newest = $at;
         }
       }
       if (($page + 1) * $count >= $answer['total'] || $answer['transactions'] === []) {
@@ -87,6 +96,14 @@ final class TradingExceptionScanner {
       $this->activity->received($counts['stored']);
     }
     return $counts;
+  }
+
+  /**
+   * A Lens time as the RFC 3339 UTC form the next search may carry, or NULL.
+   */
+  private static function timestamp(mixed $value): ?string {
+    $time = is_string($value) && $value !== '' ? strtotime($value) : FALSE;
+    return $time === FALSE ? NULL : gmdate('Y-m-d\TH:i:s\Z', $time);
   }
 
 }

@@ -78,9 +78,9 @@ final class NetworkUsersTest extends TradingGridKernelTestBase {
     $roles = $this->payloads($uid, 'company_user.roles');
     $this->assertSame([['roleName' => 'Partner User']], $roles[0]['roles']);
     $this->assertSame('add', $roles[0]['action']);
-    $rows = $this->outboxRows('user', $uid);
-    $this->assertSame(['partner:drupal-user-' . $uid], array_values(array_unique(array_column($rows, 'orderingKey'))), 'after the partner, in order');
-    $this->assertSame('network_user', $this->outboxRows('user', $uid, 'company_user.create')[0]['flow']);
+    $rows = array_merge($this->outboxRows('user', $uid, 'company_user.create'), $this->outboxRows('user', $uid, 'company_user.roles'));
+    $this->assertSame(['network_user:drupal-user-' . $uid], array_values(array_unique(array_column($rows, 'orderingKey'))), 'in order, on a key of their own');
+    $this->assertSame(['network_user'], array_values(array_unique(array_column($rows, 'flow'))));
 
     // A second community becoming active changes nothing more.
     $this->membership($uid, 'active', 'suppliers-global');
@@ -96,16 +96,42 @@ final class NetworkUsersTest extends TradingGridKernelTestBase {
       'changes' => ['loginId' => 'ada.king@acme.example', 'contactInformation' => ['email' => 'ada.king@acme.example']],
     ]], $update);
 
+    // The setting is renamed meanwhile: the role that was given is the one taken.
+    $this->config('trading_grid.settings')->set('network_user_role', 'Partner Admin')->save();
     $this->membership($uid, 'suspended');
     $roles = $this->payloads($uid, 'company_user.roles');
     $this->assertCount(2, $roles);
-    $this->assertSame(['loginId' => 'ada.king@acme.example', 'action' => 'remove'], array_intersect_key($roles[1], ['loginId' => 1, 'action' => 1]));
+    $this->assertSame(['loginId' => 'ada.king@acme.example', 'action' => 'remove', 'roles' => [['roleName' => 'Partner User']]],
+      array_intersect_key($roles[1], ['loginId' => 1, 'action' => 1, 'roles' => 1]));
+    $this->config('trading_grid.settings')->set('network_user_role', 'Partner User')->save();
 
     User::load($uid)->delete();
     $ops = array_column($this->outboxRows('user', $uid), 'op');
     $this->assertContains('company_user.delete', $ops);
     $this->assertContains('partner.delete', $ops);
     $this->assertLessThan(array_search('partner.delete', $ops, TRUE), array_search('company_user.delete', $ops, TRUE), 'the user goes before its company');
+  }
+
+  /**
+   * A create that was dead-lettered leaves no network user: the next activation
+   * asks for one again instead of giving a role to a user that was never made, and
+   * the same change is written again by a worker that already wrote it once.
+   */
+  public function testADeadCreateIsAskedForAgain(): void {
+    $partner = $this->createPartner('Acme Freight');
+    $uid = (string) $partner->id();
+    $this->membership($uid, 'active');
+    $this->assertCount(1, $this->payloads($uid, 'company_user.create'));
+    $this->container->get('trading_grid.link_store')->record('user', $uid, 'network_user', 'dead', NULL, 'conflict: loginId taken', 'company_user.create');
+    $users = $this->container->get('trading_grid.network_users');
+    $this->assertSame('none', $users->state(User::load($uid)));
+
+    $this->membership($uid, 'suspended');
+    $this->assertCount(1, $this->payloads($uid, 'company_user.roles'), 'no role taken from a user that does not exist');
+    $this->membership($uid, 'active', 'suppliers-global');
+    $this->assertCount(2, $this->payloads($uid, 'company_user.create'), 'asked for again');
+    $this->assertCount(2, $this->payloads($uid, 'company_user.roles'), 'the same role add, written again');
+    $this->assertSame('pending', $users->state(User::load($uid)));
   }
 
   /**

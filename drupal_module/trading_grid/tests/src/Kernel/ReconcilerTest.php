@@ -78,11 +78,14 @@ final class ReconcilerTest extends TradingGridKernelTestBase {
     $gone = $this->synced('Acme Freight', 'GC1', 'GCUS1');
     $renamed = $this->synced('Borealis Shipping', 'GC2', 'GCUS2');
     $fine = $this->synced('Cargo Co', 'GC3', 'GCUS3');
+    // Already active when network users were switched on: never got one.
+    $before = $this->synced('Delta Docks', 'GC4');
     $state = $this->container->get('state');
     $state->set(ScriptedNetwork::PARTNERS, [
       ['externalId' => 'drupal-user-' . $gone, 'partnerId' => 'GC1'],
       ['externalId' => 'drupal-user-' . $renamed, 'partnerId' => 'GC2'],
       ['externalId' => 'drupal-user-' . $fine, 'partnerId' => 'GC3'],
+      ['externalId' => 'drupal-user-' . $before, 'partnerId' => 'GC4'],
     ]);
     $mail = fn (string $uid): string => $this->container->get('entity_type.manager')->getStorage('user')->load($uid)->getEmail();
     $state->set(ScriptedNetwork::COMPANY_USERS, [
@@ -91,14 +94,21 @@ final class ReconcilerTest extends TradingGridKernelTestBase {
       'GC3' => [['userId' => 'GCUS3', 'loginId' => strtoupper($mail($fine)), 'email' => $mail($fine)]],
     ]);
 
+    $dry = $this->container->get('trading_grid.reconciler')->reconcile(FALSE);
+    $this->assertSame(['drupal-user-' . $gone, 'drupal-user-' . $before], $dry['usersMissing']);
+    $this->assertSame([], $this->outboxOps('user', $gone), 'a dry run queues nothing');
+
     $report = $this->container->get('trading_grid.reconciler')->reconcile();
-    $this->assertSame(['drupal-user-' . $gone], $report['usersMissing']);
+    $this->assertSame(['drupal-user-' . $gone, 'drupal-user-' . $before], $report['usersMissing']);
     $this->assertSame(['drupal-user-' . $renamed . ' (someone.new@borealis.example)'], $report['usersRenamed']);
-    $this->assertSame(2, $report['requeued']);
-    $this->assertSame(['company_user.create', 'company_user.roles'], $this->outboxOps('user', $gone));
-    $create = $this->outboxRows('user', $gone, 'company_user.create')[0]['payload'];
-    $this->assertSame('GC1', $create['companyId']);
-    $this->assertSame($mail($gone), $create['user']['loginId']);
+    $this->assertSame(4, $report['requeued']);
+    foreach (['GC1' => $gone, 'GC4' => $before] as $company => $uid) {
+      $this->assertSame(['company_user.create', 'company_user.roles'], $this->outboxOps('user', $uid));
+      $create = $this->outboxRows('user', $uid, 'company_user.create')[0]['payload'];
+      $this->assertSame($company, $create['companyId']);
+      $this->assertSame($mail($uid), $create['user']['loginId']);
+    }
+    $this->assertNull($this->container->get('trading_grid.link_store')->get('user', $gone, 'network_user')['remoteId'], 'the vanished user\'s id is forgotten');
     $this->assertSame([], $this->outboxOps('user', $renamed));
     $this->assertSame([], $this->outboxOps('user', $fine));
   }

@@ -64,12 +64,15 @@ final class ScriptedNetwork implements NetworkInterface {
    * {@inheritdoc}
    */
   public function transactionExceptions(?string $since, int $count, int $offset): array {
+    // As Lens does for the exception search: by status date, which dates from the
+    // arrival until the status changes.
+    $at = static fn (array $t): string => (string) ($t['statusdate'] ?? $t['arrivaltime'] ?? '');
     $hits = array_values(array_filter(
       $this->state->get(self::TRANSACTIONS, []),
       static fn (array $t): bool => in_array($t['status'] ?? '', ['F', 'V'], TRUE)
-        && ($since === NULL || strtotime((string) ($t['arrivaltime'] ?? '')) >= strtotime($since)),
+        && ($since === NULL || strtotime($at($t)) >= strtotime($since)),
     ));
-    usort($hits, static fn (array $a, array $b): int => strcmp((string) $a['arrivaltime'], (string) $b['arrivaltime']));
+    usort($hits, static fn (array $a, array $b): int => strcmp($at($a), $at($b)));
     return ['total' => count($hits), 'transactions' => array_slice($hits, $offset, $count)];
   }
 
