@@ -412,30 +412,45 @@ impl Operation {
         self.clone().into_request()
     }
 
-    /// The HTTP request, taking the payload along instead of copying it.
-    pub fn into_request(self) -> Request {
-        let kind = self.kind;
-        let mut payload = self.payload;
-        let (path, query) = Self::target(kind, &payload);
-        // The keys that went into the path are not repeated in the body.
-        let in_path: &[&str] = match kind {
+    /// The payload keys that go into the request's path and are not repeated in its body.
+    fn in_path(kind: OpKind) -> &'static [&'static str] {
+        match kind {
             OpKind::MembershipSet => &["communityId", "partnerId"],
             OpKind::IssueComment | OpKind::IssueStatus => &["issueId"],
             OpKind::DocumentPublish => &["documentId", "version"],
             OpKind::OnboardingStep => &["externalId", "stepId"],
             OpKind::CatalogUpsert => &["itemId"],
             _ => &[],
-        };
-        let body = match kind {
-            OpKind::PartnerDelete | OpKind::DocumentRetract | OpKind::CatalogWithdraw => None,
-            _ => {
-                if let Some(m) = payload.as_object_mut() {
-                    for k in in_path {
-                        m.remove(*k);
-                    }
+        }
+    }
+
+    fn has_body(kind: OpKind) -> bool {
+        !matches!(
+            kind,
+            OpKind::PartnerDelete | OpKind::DocumentRetract | OpKind::CatalogWithdraw
+        )
+    }
+
+    /// True when the request's body is the whole payload, unchanged (so the payload's
+    /// JSON is the body's).
+    pub fn body_is_payload(&self) -> bool {
+        Self::has_body(self.kind) && Self::in_path(self.kind).is_empty()
+    }
+
+    /// The HTTP request, taking the payload along instead of copying it.
+    pub fn into_request(self) -> Request {
+        let kind = self.kind;
+        let mut payload = self.payload;
+        let (path, query) = Self::target(kind, &payload);
+        let body = if Self::has_body(kind) {
+            if let Some(m) = payload.as_object_mut() {
+                for k in Self::in_path(kind) {
+                    m.remove(*k);
                 }
-                Some(payload)
             }
+            Some(payload)
+        } else {
+            None
         };
         Request {
             method: kind.method(),
@@ -622,6 +637,30 @@ mod tests {
         assert_eq!(r.path, "/tgx/v1/documents/sop-1/versions/2");
         let body = r.body.expect("body");
         assert!(body.get("documentId").is_none() && body.get("version").is_none());
+    }
+
+    /// The validator skips its unknown-key search when every key of an object matched a
+    /// rule, which is only sound if no two rules of one object share a name.
+    #[test]
+    fn rule_names_are_distinct_in_every_object() {
+        fn distinct(rules: &[Rule], at: &str) {
+            for (i, r) in rules.iter().enumerate() {
+                assert!(
+                    rules[..i].iter().all(|o| o.name != r.name),
+                    "{at}: rule {} twice",
+                    r.name
+                );
+                match r.kind {
+                    Kind::Object(nested) | Kind::ObjectList { rules: nested, .. } => {
+                        distinct(nested, &format!("{at}.{}", r.name))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for kind in OpKind::ALL {
+            distinct(kind.rules(), kind.name());
+        }
     }
 
     #[test]

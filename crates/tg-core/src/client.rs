@@ -6,7 +6,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER,
+};
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
@@ -211,6 +213,8 @@ struct Inner {
     /// not parsed (and IDNA-checked) again for every request.
     base_url: reqwest::Url,
     http: reqwest::Client,
+    /// `X-TG-Tenant`, built once (the tenant was checked for control characters).
+    tenant: HeaderValue,
     /// The current token: read by every request without waiting.
     token: RwLock<Option<Token>>,
     /// Held while a token is fetched, so concurrent requests fetch it once.
@@ -259,12 +263,15 @@ impl Client {
         let base = cfg.base_url.trim_end_matches('/').to_string();
         let base_url = reqwest::Url::parse(&base)
             .map_err(|e| Error::validation("baseUrl", format!("is not a URL: {e}")))?;
+        let tenant = HeaderValue::from_str(&cfg.tenant)
+            .map_err(|_| Error::validation("tenant", "cannot be sent in an HTTP header"))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 cfg,
                 base,
                 base_url,
                 http,
+                tenant,
                 token: RwLock::new(None),
                 refresh: Mutex::new(()),
             }),
@@ -408,13 +415,39 @@ impl Client {
         idempotency_key: Option<&str>,
         answer: Answer,
     ) -> Result<Response> {
-        let req = op.into_request();
+        self.execute_encoded(op, idempotency_key, None, answer)
+            .await
+    }
+
+    /// The same, with the body already encoded when `encoded` is given: the payload's
+    /// JSON, for an operation whose body is its whole payload (a batch encodes it once,
+    /// for its idempotency key and as the body).
+    pub(crate) async fn execute_encoded(
+        &self,
+        op: Operation,
+        idempotency_key: Option<&str>,
+        encoded: Option<bytes::Bytes>,
+        answer: Answer,
+    ) -> Result<Response> {
+        let mut req = op.into_request();
+        let fresh;
         let key = match (req.method, idempotency_key) {
-            (_, Some(k)) => Some(validate_key(k)?),
-            (Method::Post, None) => Some(uuid::Uuid::new_v4().to_string()),
+            (_, Some(k)) => {
+                validate_key(k)?;
+                Some(k)
+            }
+            (Method::Post, None) => {
+                fresh = uuid::Uuid::new_v4().to_string();
+                Some(fresh.as_str())
+            }
             _ => None,
         };
-        self.request_as(&req, key.as_deref(), answer).await
+        let body = match (req.body.take(), encoded) {
+            (None, _) => None,
+            (Some(_), Some(b)) => Some(b),
+            (Some(v), None) => Some(encode(&v)?),
+        };
+        self.send_as(&req, body, key, answer).await
     }
 
     /// A read: GET `path` with `query`.
@@ -437,7 +470,10 @@ impl Client {
             body: Some(body),
         };
         let key = match key {
-            Some(k) => validate_key(k)?,
+            Some(k) => {
+                validate_key(k)?;
+                k.to_string()
+            }
             None => uuid::Uuid::new_v4().to_string(),
         };
         Ok(self.request(&req, Some(&key)).await?.body)
@@ -453,20 +489,28 @@ impl Client {
         key: Option<&str>,
         answer: Answer,
     ) -> Result<Response> {
+        let body = match &req.body {
+            Some(b) => Some(encode(b)?),
+            None => None,
+        };
+        self.send_as(req, body, key, answer).await
+    }
+
+    /// `req` with `body` (its body, encoded) and its retries.
+    async fn send_as(
+        &self,
+        req: &Request,
+        body: Option<bytes::Bytes>,
+        key: Option<&str>,
+        answer: Answer,
+    ) -> Result<Response> {
         let cfg = &self.inner.cfg;
         let safe = req.method != Method::Post || key.is_some();
         let mut url = self.inner.base_url.clone();
-        url.set_path(&format!(
-            "{}{}",
-            self.inner.base_url.path().trim_end_matches('/'),
-            req.path
-        ));
-        let body = match &req.body {
-            Some(b) => Some(bytes::Bytes::from(serde_json::to_vec(b).map_err(|e| {
-                Error::Internal(format!("cannot encode the payload: {e}"))
-            })?)),
-            None => None,
-        };
+        match self.inner.base_url.path().trim_end_matches('/') {
+            "" => url.set_path(&req.path),
+            prefix => url.set_path(&format!("{prefix}{}", req.path)),
+        }
         let mut reauthenticated = false;
         let mut attempt = 0u32;
         loop {
@@ -483,12 +527,12 @@ impl Client {
                 .http
                 .request(method, url.clone())
                 .header(AUTHORIZATION, token.clone())
-                .header("X-TG-Tenant", &cfg.tenant);
+                .header(X_TG_TENANT, self.inner.tenant.clone());
             if !req.query.is_empty() {
                 rb = rb.query(&req.query);
             }
             if let Some(k) = key {
-                rb = rb.header("Idempotency-Key", k);
+                rb = rb.header(IDEMPOTENCY_KEY, k);
             }
             if let Some(b) = &body {
                 rb = rb
@@ -566,15 +610,26 @@ impl Client {
     }
 }
 
-fn validate_key(k: &str) -> Result<String> {
+fn validate_key(k: &str) -> Result<()> {
     if k.is_empty() || k.len() > 255 || !k.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
         return Err(Error::validation(
             "idempotencyKey",
             "must be 1 to 255 printable ASCII characters without spaces",
         ));
     }
-    Ok(k.to_string())
+    Ok(())
 }
+
+/// A request body as JSON bytes.
+fn encode(body: &Value) -> Result<bytes::Bytes> {
+    serde_json::to_vec(body)
+        .map(bytes::Bytes::from)
+        .map_err(|e| Error::Internal(format!("cannot encode the payload: {e}")))
+}
+
+/// Header names built once (`header("X-TG-Tenant", ..)` parses the name on every call).
+const X_TG_TENANT: HeaderName = HeaderName::from_static("x-tg-tenant");
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
 fn header_retry_after(h: &HeaderMap) -> Option<f64> {
     h.get(RETRY_AFTER)

@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use crate::error::FieldError;
+// (A list is always under a key, so an index never follows the empty root.)
+use crate::error::{FieldError, FieldPath as Path};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Kind {
@@ -69,14 +70,6 @@ pub(crate) const fn opt(name: &'static str, kind: Kind) -> Rule {
     }
 }
 
-fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
-
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -96,34 +89,44 @@ pub(crate) fn validate_object(
     prefix: &str,
     errors: &mut Vec<FieldError>,
 ) {
+    validate_at(value, rules, &Path::Root(prefix), errors);
+}
+
+fn validate_at(value: &Value, rules: &[Rule], at: &Path<'_>, errors: &mut Vec<FieldError>) {
     let Some(obj) = value.as_object() else {
-        let field = if prefix.is_empty() {
-            "(payload)"
-        } else {
-            prefix
-        };
         errors.push(FieldError::new(
-            field,
+            at.field(),
             format!("must be an object, got {}", type_name(value)),
         ));
         return;
     };
+    // How many of the object's keys a rule names (rule names are distinct, a test
+    // checks): when that is all of them, no key is unknown and the search is skipped.
+    let mut known = 0;
     for rule in rules {
-        let path = join(prefix, rule.name);
-        match obj.get(rule.name) {
+        let path = Path::Key(at, rule.name);
+        let value = obj.get(rule.name);
+        known += usize::from(value.is_some());
+        match value {
             None | Some(Value::Null) => {
                 if rule.required {
-                    errors.push(FieldError::new(path, "is required"));
+                    errors.push(FieldError::new(path.render(), "is required"));
                 }
             }
             Some(v) => check(v, &rule.kind, &path, errors),
         }
     }
+    if known == obj.len() {
+        return;
+    }
     for key in obj.keys() {
         if !rules.iter().any(|r| r.name == key) {
             // An empty key would give an error that names no field at all.
             let shown = if key.is_empty() { "(empty key)" } else { key };
-            errors.push(FieldError::new(join(prefix, shown), "is not a known field"));
+            errors.push(FieldError::new(
+                Path::Key(at, shown).render(),
+                "is not a known field",
+            ));
         }
     }
 }
@@ -184,8 +187,8 @@ fn is_language(s: &str) -> bool {
         && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
-    let mut fail = |msg: String| errors.push(FieldError::new(path, msg));
+fn check(v: &Value, kind: &Kind, path: &Path<'_>, errors: &mut Vec<FieldError>) {
+    let mut fail = |msg: String| errors.push(FieldError::new(path.render(), msg));
     match *kind {
         Kind::Str { min, max } => match v.as_str() {
             Some(s) => {
@@ -258,7 +261,7 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
             )),
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    check(item, &Kind::Ident, &format!("{path}[{i}]"), errors);
+                    check(item, &Kind::Ident, &Path::Index(path, i), errors);
                 }
             }
             None => fail(format!("must be a list, got {}", type_name(v))),
@@ -266,7 +269,7 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
         Kind::EnumList(allowed) => match v.as_array() {
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    check(item, &Kind::Enum(allowed), &format!("{path}[{i}]"), errors);
+                    check(item, &Kind::Enum(allowed), &Path::Index(path, i), errors);
                 }
             }
             None => fail(format!("must be a list, got {}", type_name(v))),
@@ -278,7 +281,7 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
             )),
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    validate_object(item, rules, &format!("{path}[{i}]"), errors);
+                    validate_at(item, rules, &Path::Index(path, i), errors);
                 }
             }
             None => fail(format!("must be a list, got {}", type_name(v))),
@@ -288,7 +291,7 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>) {
             Some(_) => {}
             None => fail(format!("must be an object, got {}", type_name(v))),
         },
-        Kind::Object(rules) => validate_object(v, rules, path, errors),
+        Kind::Object(rules) => validate_at(v, rules, path, errors),
     }
 }
 
