@@ -249,6 +249,18 @@ fn batch_entry(i: usize, z: &Zval) -> BatchOp {
 /// How many entries `sendBatch` converts between two looks at the results that came in.
 const FEED_CHUNK: usize = 64;
 
+/// How far the conversion may run ahead of the answers: entries converted but not yet
+/// answered. Bounded, so the memory of answered entries is reused for the next ones
+/// instead of fresh pages (each a page fault) for a whole 20,000-entry batch. Well above
+/// what the tasks hold back (up to 64 results each before they hand them over).
+fn feed_window(concurrency: usize) -> usize {
+    concurrency.saturating_mul(2 * 64).max(4096)
+}
+
+/// The longest the conversion waits for answers when it is a window ahead; then it goes
+/// on anyway (the window is a memory bound, never a reason to stall).
+const FEED_WAIT: Duration = Duration::from_millis(100);
+
 /// A connection to one Trading Grid tenant (or the sandbox). Build it once per request
 /// or worker; connections and the access token are reused across calls.
 #[php_class]
@@ -629,6 +641,7 @@ impl Client {
             let items = values_of(ops);
             let total = items.len();
             let core = self.inner()?;
+            let window = feed_window(core.config().concurrency);
             let built = |e: ext_php_rs::error::Error| {
                 Error::Internal(format!("cannot build a PHP array: {e}"))
             };
@@ -641,7 +654,9 @@ impl Client {
             }
             let mut seen = vec![false; total];
             let mut keys = ResultKeys::new();
+            // Returns how many results the chunk held.
             let mut place = |chunk: Vec<(usize, BatchResult)>| {
+                let n = chunk.len();
                 for (i, r) in chunk {
                     let slot = i64::try_from(i)
                         .map_err(|_| Error::Internal("result index out of range".into()))?;
@@ -651,17 +666,24 @@ impl Client {
                         *s = true;
                     }
                 }
-                Ok::<(), Error>(())
+                Ok::<usize, Error>(n)
             };
             block_on(async {
                 // Each entry is handed to the batch as soon as it is converted, so the
                 // first requests are on the wire while the rest are still PHP arrays.
                 let (mut feed, mut stream) = core.open_batch(Answer::Raw);
+                let mut answered = 0usize;
                 for (i, z) in items.into_iter().enumerate() {
                     feed.push(batch_entry(i, z));
                     if i % FEED_CHUNK == FEED_CHUNK - 1 {
                         while let Ok(chunk) = stream.try_recv() {
-                            place(chunk)?;
+                            answered += place(chunk)?;
+                        }
+                        while (i + 1).saturating_sub(answered) > window {
+                            match tokio::time::timeout(FEED_WAIT, stream.recv()).await {
+                                Ok(Some(chunk)) => answered += place(chunk)?,
+                                Ok(None) | Err(_) => break,
+                            }
                         }
                     }
                 }
