@@ -9,8 +9,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use crate::api::Operation;
-use crate::client::{Answer, Client};
+use crate::api::{Operation, Request};
+use crate::client::{prepare, Answer, Client};
 use crate::error::{Error, FieldError};
 
 /// One entry of a batch as the caller gave it. `op` is already parsed and validated,
@@ -237,10 +237,10 @@ struct Group {
 struct Queued {
     index: usize,
     id: String,
-    op: Operation,
+    /// The request with its body encoded, made when the operation was pushed (see
+    /// `client::prepare`); an error if the payload could not be encoded.
+    request: Result<(Request, Option<bytes::Bytes>), Error>,
     idem: String,
-    /// The payload's JSON when it is also the request's body (encoded once, for the key).
-    body: Option<bytes::Bytes>,
 }
 
 /// Which operation a task sends next, decided under the lock.
@@ -364,14 +364,17 @@ impl Shared {
         let Queued {
             index,
             id,
-            op,
+            request,
             idem,
-            body,
         } = q;
-        let sent = self
-            .client
-            .execute_encoded(op, Some(&idem), body, self.answer)
-            .await;
+        let sent = match request {
+            Ok((req, body)) => {
+                self.client
+                    .execute_prepared(&req, body, Some(&idem), self.answer)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         let r = match sent {
             Ok(resp) => BatchResult {
                 id,
@@ -452,9 +455,8 @@ impl BatchFeed {
         let queued = Queued {
             index,
             id: entry.id,
-            op,
+            request: prepare(op, body),
             idem,
-            body,
         };
         let spawn = {
             let mut s = self.shared.lock();

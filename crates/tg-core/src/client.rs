@@ -434,7 +434,19 @@ impl Client {
         encoded: Option<bytes::Bytes>,
         answer: Answer,
     ) -> Result<Response> {
-        let mut req = op.into_request();
+        let (req, body) = prepare(op, encoded)?;
+        self.execute_prepared(&req, body, idempotency_key, answer)
+            .await
+    }
+
+    /// Sends a request made by [`prepare`], with its retries.
+    pub(crate) async fn execute_prepared(
+        &self,
+        req: &Request,
+        body: Option<bytes::Bytes>,
+        idempotency_key: Option<&str>,
+        answer: Answer,
+    ) -> Result<Response> {
         let fresh;
         let key = match (req.method, idempotency_key) {
             (_, Some(k)) => {
@@ -447,12 +459,7 @@ impl Client {
             }
             _ => None,
         };
-        let body = match (req.body.take(), encoded) {
-            (None, _) => None,
-            (Some(_), Some(b)) => Some(b),
-            (Some(v), None) => Some(encode(&v)?),
-        };
-        self.send_as(&req, body, key, answer).await
+        self.send_as(req, body, key, answer).await
     }
 
     /// A read: GET `path` with `query`.
@@ -637,6 +644,23 @@ fn own_copy(v: &HeaderValue) -> HeaderValue {
         }
         Err(_) => v.clone(),
     }
+}
+
+/// An operation's request and its body, encoded (`encoded`: the payload's JSON, for an
+/// operation whose body is its whole payload). The payload is freed here, on the calling
+/// thread: a batch prepares on the thread that built the payload, so its many small
+/// allocations are not freed from another thread (a slower path in the allocator).
+pub(crate) fn prepare(
+    op: Operation,
+    encoded: Option<bytes::Bytes>,
+) -> Result<(Request, Option<bytes::Bytes>)> {
+    let mut req = op.into_request();
+    let body = match (req.body.take(), encoded) {
+        (None, _) => None,
+        (Some(_), Some(b)) => Some(b),
+        (Some(v), None) => Some(encode(&v)?),
+    };
+    Ok((req, body))
 }
 
 /// A request body as JSON bytes.
