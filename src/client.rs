@@ -2,8 +2,9 @@
 
 use std::time::{Duration, Instant};
 
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::types::{ArrayKey, ZendHashTable, ZendStr, Zval};
 use serde_json::{json, Value};
 
 use tg_core::api::{CompanyUserRead, OpKind, Operation};
@@ -12,7 +13,9 @@ use tg_core::client::{Answer, Client as CoreClient, ClientConfig, Secret};
 use tg_core::lens::TransactionSearch;
 use tg_core::Error;
 
-use crate::convert::{answer_to_zval, array_to_json, element_to_json, json_to_zval, values_of};
+use crate::convert::{
+    answer_to_zval, array_to_json, element_to_json, json_to_zval, values_of, KeyCache,
+};
 use crate::guard::{block_on, call, call_json};
 
 const OPTIONS: &[&str] = &[
@@ -126,22 +129,55 @@ fn with(mut base: Value, extra: &[(&str, Value)]) -> Value {
     base
 }
 
+/// The keys of a result array, made once per call as interned strings: every result
+/// shares them (no key string allocated and hashed per result); and the answers' keys.
+struct ResultKeys {
+    answers: KeyCache,
+    id: ZBox<ZendStr>,
+    ok: ZBox<ZendStr>,
+    status: ZBox<ZendStr>,
+    attempts: ZBox<ZendStr>,
+    result: ZBox<ZendStr>,
+    error: ZBox<ZendStr>,
+}
+
+impl ResultKeys {
+    fn new() -> ResultKeys {
+        // Request-bound (not persistent): they are dropped before this call returns.
+        let k = |s: &str| ZendStr::new_interned(s, false);
+        ResultKeys {
+            answers: KeyCache::new(),
+            id: k("id"),
+            ok: k("ok"),
+            status: k("status"),
+            attempts: k("attempts"),
+            result: k("result"),
+            error: k("error"),
+        }
+    }
+}
+
 /// One result as the PHP array `sendBatch` documents: id, ok, status, attempts, result,
 /// error. The answer body is converted straight from the core's value, never copied.
-fn result_zval(r: BatchResult) -> Result<Zval, Error> {
+fn result_zval(r: BatchResult, keys: &mut ResultKeys) -> Result<Zval, Error> {
     let built =
         |e: ext_php_rs::error::Error| Error::Internal(format!("cannot build a PHP array: {e}"));
+    fn key(k: &ZBox<ZendStr>) -> ArrayKey<'_> {
+        ArrayKey::ZendString(k)
+    }
     let mut h = ZendHashTable::with_capacity(6);
-    h.insert("id", r.id).map_err(built)?;
-    h.insert("ok", r.ok).map_err(built)?;
-    h.insert("status", r.status.map(i64::from)).map_err(built)?;
-    h.insert("attempts", i64::from(r.attempts)).map_err(built)?;
+    h.insert(key(&keys.id), r.id).map_err(built)?;
+    h.insert(key(&keys.ok), r.ok).map_err(built)?;
+    h.insert(key(&keys.status), r.status.map(i64::from))
+        .map_err(built)?;
+    h.insert(key(&keys.attempts), i64::from(r.attempts))
+        .map_err(built)?;
     let result = match (&r.raw, &r.result) {
-        (Some(bytes), _) => answer_to_zval(bytes)?,
+        (Some(bytes), _) => answer_to_zval(bytes, &mut keys.answers)?,
         (None, Some(v)) => json_to_zval(v)?,
         (None, None) => Zval::null(),
     };
-    h.insert("result", result).map_err(built)?;
+    h.insert(key(&keys.result), result).map_err(built)?;
     let error = match &r.error {
         Some(e) => json_to_zval(
             &serde_json::to_value(e)
@@ -149,7 +185,7 @@ fn result_zval(r: BatchResult) -> Result<Zval, Error> {
         )?,
         None => Zval::null(),
     };
-    h.insert("error", error).map_err(built)?;
+    h.insert(key(&keys.error), error).map_err(built)?;
     let mut z = Zval::new();
     z.set_hashtable(h);
     Ok(z)
@@ -210,6 +246,21 @@ fn batch_entry(i: usize, z: &Zval) -> BatchOp {
         idempotency_key,
     }
 }
+
+/// How many entries `sendBatch` converts between two looks at the results that came in.
+const FEED_CHUNK: usize = 64;
+
+/// How far the conversion may run ahead of the answers: entries converted but not yet
+/// answered. Bounded, so the memory of answered entries is reused for the next ones
+/// instead of fresh pages (each a page fault) for a whole 20,000-entry batch. Well above
+/// what the tasks hold back (up to 64 results each before they hand them over).
+fn feed_window(concurrency: usize) -> usize {
+    concurrency.saturating_mul(2 * 64).max(4096)
+}
+
+/// The longest the conversion waits for answers when it is a window ahead; then it goes
+/// on anyway (the window is a memory bound, never a reason to stall).
+const FEED_WAIT: Duration = Duration::from_millis(100);
 
 /// A connection to one Trading Grid tenant (or the sandbox). Build it once per request
 /// or worker; connections and the access token are reused across calls.
@@ -776,7 +827,10 @@ impl Client {
                     .await
                     .and_then(|chunk| chunk.into_iter().next())
             })?;
-            result_zval(first.map_or_else(|| missing_result(0), |(_, r)| r))
+            result_zval(
+                first.map_or_else(|| missing_result(0), |(_, r)| r),
+                &mut ResultKeys::new(),
+            )
         })
     }
 
@@ -784,13 +838,10 @@ impl Client {
     /// orderingKey, and returns one result per operation in the input order.
     pub fn send_batch(&self, ops: &ZendHashTable) -> PhpResult<Zval> {
         call(|| {
-            let entries: Vec<BatchOp> = values_of(ops)
-                .into_iter()
-                .enumerate()
-                .map(|(i, z)| batch_entry(i, z))
-                .collect();
-            let total = entries.len();
+            let items = values_of(ops);
+            let total = items.len();
             let core = self.inner()?;
+            let window = feed_window(core.config().concurrency);
             let built = |e: ext_php_rs::error::Error| {
                 Error::Internal(format!("cannot build a PHP array: {e}"))
             };
@@ -802,26 +853,53 @@ impl Client {
                 out.push(Zval::null()).map_err(built)?;
             }
             let mut seen = vec![false; total];
+            let mut keys = ResultKeys::new();
+            // Returns how many results the chunk held.
+            let mut place = |chunk: Vec<(usize, BatchResult)>| {
+                let n = chunk.len();
+                for (i, r) in chunk {
+                    let slot = i64::try_from(i)
+                        .map_err(|_| Error::Internal("result index out of range".into()))?;
+                    out.insert_at_index(slot, result_zval(r, &mut keys)?)
+                        .map_err(built)?;
+                    if let Some(s) = seen.get_mut(i) {
+                        *s = true;
+                    }
+                }
+                Ok::<usize, Error>(n)
+            };
             block_on(async {
-                let mut stream = core.start_batch_as(entries, Answer::Raw);
+                // Each entry is handed to the batch as soon as it is converted, so the
+                // first requests are on the wire while the rest are still PHP arrays.
+                let (mut feed, mut stream) = core.open_batch(Answer::Raw);
+                let mut answered = 0usize;
+                for (i, z) in items.into_iter().enumerate() {
+                    feed.push(batch_entry(i, z));
+                    if i % FEED_CHUNK == FEED_CHUNK - 1 {
+                        while let Ok(chunk) = stream.try_recv() {
+                            answered += place(chunk)?;
+                        }
+                        while (i + 1).saturating_sub(answered) > window {
+                            match tokio::time::timeout(FEED_WAIT, stream.recv()).await {
+                                Ok(Some(chunk)) => answered += place(chunk)?,
+                                Ok(None) | Err(_) => break,
+                            }
+                        }
+                    }
+                }
+                // The batch is complete: tasks end when the last group is sent.
+                drop(feed);
                 // Results come in chunks (each task hands over a few dozen at a time), so
                 // this thread wakes a few hundred times for 20,000 operations, not 20,000.
                 while let Some(chunk) = stream.recv().await {
-                    for (i, r) in chunk {
-                        let slot = i64::try_from(i)
-                            .map_err(|_| Error::Internal("result index out of range".into()))?;
-                        out.insert_at_index(slot, result_zval(r)?).map_err(built)?;
-                        if let Some(s) = seen.get_mut(i) {
-                            *s = true;
-                        }
-                    }
+                    place(chunk)?;
                 }
                 Ok::<(), Error>(())
             })??;
             for (i, _) in seen.iter().enumerate().filter(|(_, s)| !**s) {
                 let slot = i64::try_from(i)
                     .map_err(|_| Error::Internal("result index out of range".into()))?;
-                out.insert_at_index(slot, result_zval(missing_result(i))?)
+                out.insert_at_index(slot, result_zval(missing_result(i), &mut keys)?)
                     .map_err(built)?;
             }
             let mut z = Zval::new();

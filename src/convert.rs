@@ -1,48 +1,15 @@
 //! PHP values ⇄ JSON values, refusing what JSON cannot carry (NaN, invalid UTF-8,
 //! objects, resources) and what no payload needs (nesting deeper than 64).
 
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::array::Iter;
-use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::types::{ArrayKey, ZendHashTable, ZendStr, Zval};
 use serde_json::{Map, Number, Value};
 
-use tg_core::Error;
+// Where a value sits in the input (its errors say `list[i].field`).
+use tg_core::{Error, FieldPath as Path};
 
 const MAX_DEPTH: usize = 64;
-
-/// Where a value sits in the input, built into text only when an error names it (a
-/// payload converts without allocating a single path string).
-#[derive(Clone, Copy)]
-enum Path<'a> {
-    Root(&'a str),
-    Key(&'a Path<'a>, &'a str),
-    Index(&'a Path<'a>, usize),
-}
-
-impl Path<'_> {
-    fn render(&self) -> String {
-        match self {
-            Path::Root(p) => p.to_string(),
-            Path::Key(parent, key) => match parent.render() {
-                p if p.is_empty() => key.to_string(),
-                p => format!("{p}.{key}"),
-            },
-            Path::Index(parent, i) => format!("{}[{i}]", field_name(parent.render())),
-        }
-    }
-
-    /// The field name an error carries: "(payload)" for the whole input.
-    fn field(&self) -> String {
-        field_name(self.render())
-    }
-}
-
-fn field_name(path: String) -> String {
-    if path.is_empty() {
-        "(payload)".to_string()
-    } else {
-        path
-    }
-}
 
 /// Element `i` of the PHP list called `list` (its errors say `list[i].field`).
 pub fn element_to_json(z: &Zval, list: &str, i: usize) -> Result<Value, Error> {
@@ -136,7 +103,7 @@ fn table_to_json(h: &ZendHashTable, path: &Path<'_>, depth: usize) -> Result<Val
         }
         return Ok(Value::Array(list));
     }
-    let mut map = Map::new();
+    let mut pairs = Vec::with_capacity(entries.len());
     for (key, v) in entries {
         let Some(key) = key else {
             return Err(Error::validation(
@@ -145,9 +112,13 @@ fn table_to_json(h: &ZendHashTable, path: &Path<'_>, depth: usize) -> Result<Val
             ));
         };
         let value = to_json(v, &Path::Key(path, &key), depth)?;
-        map.insert(key, value);
+        pairs.push((key, value));
     }
-    Ok(Value::Object(map))
+    // Built in one go from the pairs (sorted, then laid out), not key by key. A PHP array
+    // has no duplicate keys, so nothing is dropped.
+    Ok(Value::Object(
+        pairs.into_iter().collect::<Map<String, Value>>(),
+    ))
 }
 
 /// The values of a PHP array in order; unlike ext-php-rs's `values()`, never panics on
@@ -217,38 +188,132 @@ pub fn json_to_zval(v: &Value) -> Result<Zval, Error> {
 /// A JSON answer's bytes → a PHP value, built as the parser goes (no `Value` tree in
 /// between). Empty means `[]`; bytes that are not JSON become `['raw' => '<text>']`, as
 /// the core's `decode_answer` makes them.
-pub fn answer_to_zval(bytes: &[u8]) -> Result<Zval, Error> {
+///
+/// Object keys come from `keys`, shared with the other answers converted through it.
+pub fn answer_to_zval(bytes: &[u8], keys: &mut KeyCache) -> Result<Zval, Error> {
     if bytes.is_empty() {
         let mut z = Zval::new();
         z.set_hashtable(ZendHashTable::new());
         return Ok(z);
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    match serde::de::DeserializeSeed::deserialize(ZvalSeed, &mut de)
-        .and_then(|z| de.end().map(|()| z))
+    let seed = ZvalSeed { keys, depth: 0 };
+    match serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|z| de.end().map(|()| z))
     {
         Ok(z) => Ok(z),
         Err(_) => json_to_zval(&tg_core::client::decode_answer(bytes)),
     }
 }
 
-struct ZvalSeed;
+/// Object key strings shared by the answers of one call. Answers of one kind have the
+/// same keys in the same places, so the key at each (nesting depth, position) is kept as
+/// a PHP string and referenced by every array that has it there, instead of a new string
+/// being allocated, copied and hashed for every answer. Bounded: the first
+/// `KEY_DEPTHS` levels, `KEY_PLACES` keys each, keys up to `KEY_LEN` bytes.
+pub struct KeyCache {
+    slots: Vec<Option<ZBox<ZendStr>>>,
+}
 
-impl<'de> serde::de::DeserializeSeed<'de> for ZvalSeed {
-    type Value = Zval;
+const KEY_DEPTHS: usize = 4;
+const KEY_PLACES: usize = 32;
+const KEY_LEN: usize = 64;
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Zval, D::Error> {
-        d.deserialize_any(ZvalVisitor)
+impl KeyCache {
+    pub fn new() -> KeyCache {
+        KeyCache {
+            slots: (0..KEY_DEPTHS * KEY_PLACES).map(|_| None).collect(),
+        }
+    }
+
+    /// The shared string for `key` at this place (replacing what was there), or `None`
+    /// when the place is outside the cache.
+    fn get(&mut self, depth: usize, place: usize, key: &str) -> Option<&ZendStr> {
+        if depth >= KEY_DEPTHS || place >= KEY_PLACES || key.len() > KEY_LEN {
+            return None;
+        }
+        let slot = self.slots.get_mut(depth * KEY_PLACES + place)?;
+        if slot.as_ref().is_none_or(|z| z.as_bytes() != key.as_bytes()) {
+            // Request-bound (not persistent): the cache lives for one call.
+            *slot = Some(ZendStr::new(key, false));
+        }
+        slot.as_deref()
     }
 }
 
-struct ZvalVisitor;
+struct ZvalSeed<'c> {
+    keys: &'c mut KeyCache,
+    depth: usize,
+}
+
+/// An object key, borrowed from the answer's bytes unless it had escapes (serde's own
+/// `Cow<str>` always copies into a `String`).
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+struct KeySeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(s))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(s.to_string()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(s))
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ZvalSeed<'_> {
+    type Value = Zval;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Zval, D::Error> {
+        d.deserialize_any(ZvalVisitor {
+            keys: self.keys,
+            depth: self.depth,
+        })
+    }
+}
+
+struct ZvalVisitor<'c> {
+    keys: &'c mut KeyCache,
+    depth: usize,
+}
 
 fn php_error<E: serde::de::Error>(e: impl std::fmt::Display) -> E {
     E::custom(format!("cannot build a PHP value: {e}"))
 }
 
-impl<'de> serde::de::Visitor<'de> for ZvalVisitor {
+impl<'de> serde::de::Visitor<'de> for ZvalVisitor<'_> {
     type Value = Zval;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -299,7 +364,10 @@ impl<'de> serde::de::Visitor<'de> for ZvalVisitor {
         let mut h = ZendHashTable::with_capacity(
             u32::try_from(seq.size_hint().unwrap_or(0)).unwrap_or(u32::MAX),
         );
-        while let Some(item) = seq.next_element_seed(ZvalSeed)? {
+        while let Some(item) = seq.next_element_seed(ZvalSeed {
+            keys: &mut *self.keys,
+            depth: self.depth + 1,
+        })? {
             h.push(item).map_err(php_error)?;
         }
         let mut z = Zval::new();
@@ -309,9 +377,23 @@ impl<'de> serde::de::Visitor<'de> for ZvalVisitor {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Zval, A::Error> {
         let mut h = ZendHashTable::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let value = map.next_value_seed(ZvalSeed)?;
-            h.insert(key.as_ref(), value).map_err(php_error)?;
+        let mut place = 0;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let value = map.next_value_seed(ZvalSeed {
+                keys: &mut *self.keys,
+                depth: self.depth + 1,
+            })?;
+            let key = key.as_str();
+            // A numeric key ("7") becomes an integer key, as json_decode makes it.
+            let inserted = match ArrayKey::from(key) {
+                ArrayKey::Str(_) => match self.keys.get(self.depth, place, key) {
+                    Some(shared) => h.insert(ArrayKey::ZendString(shared), value),
+                    None => h.insert(key, value),
+                },
+                numeric => h.insert(numeric, value),
+            };
+            inserted.map_err(php_error)?;
+            place += 1;
         }
         let mut z = Zval::new();
         z.set_hashtable(h);

@@ -534,38 +534,63 @@ impl Operation {
         self.clone().into_request()
     }
 
-    /// The HTTP request, taking the payload along instead of copying it.
-    pub fn into_request(self) -> Request {
-        let kind = self.kind;
-        let mut payload = self.payload;
-        let (path, query) = Self::target(kind, &payload);
-        // The keys that went into the path are not repeated in the body.
-        let in_path: &[&str] = match kind {
+    /// The payload keys that go into the request's path and are not repeated in its body.
+    fn in_path(kind: OpKind) -> &'static [&'static str] {
+        match kind {
             OpKind::MembershipSet => &["communityId", "partnerId"],
             OpKind::IssueComment | OpKind::IssueStatus => &["issueId"],
             OpKind::DocumentPublish => &["documentId", "version"],
             OpKind::OnboardingStep => &["externalId", "stepId"],
             OpKind::CatalogUpsert => &["itemId"],
             _ => &[],
-        };
-        // Community Management bodies are a member of the payload, sent as it is.
-        let mut member = |key: &str| payload.as_object_mut().and_then(|m| m.remove(key));
-        let body = match kind {
+        }
+    }
+
+    /// The member of the payload that is the whole body (Community Management bodies
+    /// are the documented request as it is, beside the ids that address it).
+    fn body_member(kind: OpKind) -> Option<&'static str> {
+        match kind {
+            OpKind::CompanyUserCreate => Some("user"),
+            OpKind::CompanyUserUpdate => Some("changes"),
+            OpKind::CompanyUserRoles => Some("roles"),
+            _ => None,
+        }
+    }
+
+    fn has_body(kind: OpKind) -> bool {
+        !matches!(
+            kind,
             OpKind::PartnerDelete
-            | OpKind::DocumentRetract
-            | OpKind::CatalogWithdraw
-            | OpKind::CompanyUserDelete => None,
-            OpKind::CompanyUserCreate => member("user"),
-            OpKind::CompanyUserUpdate => member("changes"),
-            OpKind::CompanyUserRoles => member("roles"),
-            _ => {
-                if let Some(m) = payload.as_object_mut() {
-                    for k in in_path {
-                        m.remove(*k);
-                    }
+                | OpKind::DocumentRetract
+                | OpKind::CatalogWithdraw
+                | OpKind::CompanyUserDelete
+        )
+    }
+
+    /// True when the request's body is the whole payload, unchanged (so the payload's
+    /// JSON is the body's).
+    pub fn body_is_payload(&self) -> bool {
+        Self::has_body(self.kind)
+            && Self::in_path(self.kind).is_empty()
+            && Self::body_member(self.kind).is_none()
+    }
+
+    /// The HTTP request, taking the payload along instead of copying it.
+    pub fn into_request(self) -> Request {
+        let kind = self.kind;
+        let mut payload = self.payload;
+        let (path, query) = Self::target(kind, &payload);
+        let body = if !Self::has_body(kind) {
+            None
+        } else if let Some(key) = Self::body_member(kind) {
+            payload.as_object_mut().and_then(|m| m.remove(key))
+        } else {
+            if let Some(m) = payload.as_object_mut() {
+                for k in Self::in_path(kind) {
+                    m.remove(*k);
                 }
-                Some(payload)
             }
+            Some(payload)
         };
         Request {
             method: kind.method(),
@@ -1019,6 +1044,32 @@ mod tests {
         .request()
         .expect_err("bad company");
         assert_eq!(err.field_errors()[0].field, "companyId");
+    }
+
+    /// The validator skips its unknown-key search when every key of an object matched a
+    /// rule, which is only sound if no two rules of one object share a name.
+    #[test]
+    fn rule_names_are_distinct_in_every_object() {
+        fn distinct(rules: &[Rule], at: &str) {
+            for (i, r) in rules.iter().enumerate() {
+                assert!(
+                    rules[..i].iter().all(|o| o.name != r.name),
+                    "{at}: rule {} twice",
+                    r.name
+                );
+                match r.kind {
+                    Kind::Object(nested)
+                    | Kind::Changes(nested)
+                    | Kind::ObjectList { rules: nested, .. } => {
+                        distinct(nested, &format!("{at}.{}", r.name))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for kind in OpKind::ALL {
+            distinct(kind.rules(), kind.name());
+        }
     }
 
     #[test]

@@ -20,6 +20,37 @@ impl FieldError {
     }
 }
 
+/// Where a value sits in a payload, made into text only when an error names it (a valid
+/// payload is converted and checked without building a single path string).
+#[derive(Clone, Copy)]
+pub enum FieldPath<'a> {
+    Root(&'a str),
+    Key(&'a FieldPath<'a>, &'a str),
+    Index(&'a FieldPath<'a>, usize),
+}
+
+impl FieldPath<'_> {
+    /// `a.b[2].c`; the empty root renders as "" (see [`FieldPath::field`]).
+    pub fn render(&self) -> String {
+        match self {
+            FieldPath::Root(p) => (*p).to_string(),
+            FieldPath::Key(parent, key) => match parent.render() {
+                p if p.is_empty() => (*key).to_string(),
+                p => format!("{p}.{key}"),
+            },
+            FieldPath::Index(parent, i) => format!("{}[{i}]", parent.field()),
+        }
+    }
+
+    /// The field name an error carries: "(payload)" for the whole payload.
+    pub fn field(&self) -> String {
+        match self.render() {
+            p if p.is_empty() => "(payload)".to_string(),
+            p => p,
+        }
+    }
+}
+
 /// Why a webhook delivery was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {

@@ -20,6 +20,6 @@ pub mod webhook;
 pub use api::{OpKind, Operation};
 pub use batch::{BatchOp, BatchResult};
 pub use client::{Client, ClientConfig, Secret};
-pub use error::{Error, FieldError, Result, SignatureError};
+pub use error::{Error, FieldError, FieldPath, Result, SignatureError};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

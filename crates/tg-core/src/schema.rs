@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use crate::error::FieldError;
+// (A list is always under a key, so an index never follows the empty root.)
+use crate::error::{FieldError, FieldPath as Path};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Kind {
@@ -82,14 +83,6 @@ pub(crate) const fn opt(name: &'static str, kind: Kind) -> Rule {
     }
 }
 
-fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
-
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -109,7 +102,7 @@ pub(crate) fn validate_object(
     prefix: &str,
     errors: &mut Vec<FieldError>,
 ) {
-    validate_members(value, rules, prefix, errors, Presence::AsRuled);
+    validate_members(value, rules, &Path::Root(prefix), errors, Presence::AsRuled);
 }
 
 /// Whether the rules' `required` holds, or (a partial update) nothing is required.
@@ -122,38 +115,44 @@ enum Presence {
 fn validate_members(
     value: &Value,
     rules: &[Rule],
-    prefix: &str,
+    at: &Path<'_>,
     errors: &mut Vec<FieldError>,
     presence: Presence,
 ) {
     let Some(obj) = value.as_object() else {
-        let field = if prefix.is_empty() {
-            "(payload)"
-        } else {
-            prefix
-        };
         errors.push(FieldError::new(
-            field,
+            at.field(),
             format!("must be an object, got {}", type_name(value)),
         ));
         return;
     };
+    // How many of the object's keys a rule names (rule names are distinct, a test
+    // checks): when that is all of them, no key is unknown and the search is skipped.
+    let mut known = 0;
     for rule in rules {
-        let path = join(prefix, rule.name);
-        match obj.get(rule.name) {
+        let path = Path::Key(at, rule.name);
+        let value = obj.get(rule.name);
+        known += usize::from(value.is_some());
+        match value {
             None | Some(Value::Null) => {
                 if rule.required && presence == Presence::AsRuled {
-                    errors.push(FieldError::new(path, "is required"));
+                    errors.push(FieldError::new(path.render(), "is required"));
                 }
             }
             Some(v) => check(v, &rule.kind, &path, errors, presence),
         }
     }
+    if known == obj.len() {
+        return;
+    }
     for key in obj.keys() {
         if !rules.iter().any(|r| r.name == key) {
             // An empty key would give an error that names no field at all.
             let shown = if key.is_empty() { "(empty key)" } else { key };
-            errors.push(FieldError::new(join(prefix, shown), "is not a known field"));
+            errors.push(FieldError::new(
+                Path::Key(at, shown).render(),
+                "is not a known field",
+            ));
         }
     }
 }
@@ -254,8 +253,14 @@ fn is_language(s: &str) -> bool {
         && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>, presence: Presence) {
-    let mut fail = |msg: String| errors.push(FieldError::new(path, msg));
+fn check(
+    v: &Value,
+    kind: &Kind,
+    path: &Path<'_>,
+    errors: &mut Vec<FieldError>,
+    presence: Presence,
+) {
+    let mut fail = |msg: String| errors.push(FieldError::new(path.render(), msg));
     match *kind {
         Kind::Str { min, max } => match v.as_str() {
             Some(s) => {
@@ -342,13 +347,7 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>, prese
             )),
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    check(
-                        item,
-                        &Kind::Ident,
-                        &format!("{path}[{i}]"),
-                        errors,
-                        presence,
-                    );
+                    check(item, &Kind::Ident, &Path::Index(path, i), errors, presence);
                 }
             }
             None => fail(format!("must be a list, got {}", type_name(v))),
@@ -359,7 +358,7 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>, prese
                     check(
                         item,
                         &Kind::Enum(allowed),
-                        &format!("{path}[{i}]"),
+                        &Path::Index(path, i),
                         errors,
                         presence,
                     );
@@ -374,7 +373,13 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>, prese
             )),
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    validate_object(item, rules, &format!("{path}[{i}]"), errors);
+                    validate_members(
+                        item,
+                        rules,
+                        &Path::Index(path, i),
+                        errors,
+                        Presence::AsRuled,
+                    );
                 }
             }
             None => fail(format!("must be a list, got {}", type_name(v))),
@@ -395,7 +400,7 @@ fn check(v: &Value, kind: &Kind, path: &str, errors: &mut Vec<FieldError>, prese
             )),
             Some(items) => {
                 for (i, x) in items.iter().enumerate() {
-                    check(x, item, &format!("{path}[{i}]"), errors, presence);
+                    check(x, item, &Path::Index(path, i), errors, presence);
                 }
             }
             None => fail(format!("must be a list, got {}", type_name(v))),

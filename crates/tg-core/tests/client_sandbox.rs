@@ -135,6 +135,53 @@ async fn a_concurrent_batch_shares_one_token_and_keeps_order_per_key() {
     assert_eq!(sb.tokens_issued(), 1, "one token for the whole batch");
 }
 
+/// A batch fed while it is being sent: an operation pushed after its key's earlier ones
+/// were all answered still goes after them, and one pushed after its key failed (when no
+/// task holds that key any more) is blocked, not sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_fed_while_it_is_sent_keeps_order_and_blocks_after_a_failure() {
+    let sb = sandbox(36_000).await;
+    let c = client(&sb, "secret-value");
+    let status = |issue: &str, s: &str| {
+        Operation::parse("issue.status", json!({"issueId": issue, "status": s}))
+    };
+    let entry = |id: &str, op| BatchOp {
+        id: id.into(),
+        op,
+        ordering_key: None,
+        idempotency_key: None,
+    };
+    let (mut feed, mut stream) = c.open_batch(tg_core::client::Answer::Decoded);
+    feed.push(entry("p1", Ok(partner("p-fed", 1))));
+    feed.push(entry("m1", status("TI-missing", "in_progress")));
+    let mut got: Vec<(usize, tg_core::batch::BatchResult)> = Vec::new();
+    while got.len() < 2 {
+        got.extend(stream.recv().await.expect("results"));
+    }
+    // Both keys are idle now: p-fed done, TI-missing failed.
+    feed.push(entry("p2", Ok(partner("p-fed", 2))));
+    feed.push(entry("m2", status("TI-missing", "awaiting_partner")));
+    feed.push(entry("bad", Err(Error::validation("op", "is required"))));
+    drop(feed);
+    while let Some(chunk) = stream.recv().await {
+        got.extend(chunk);
+    }
+    got.sort_by_key(|(i, _)| *i);
+    let ids: Vec<&str> = got.iter().map(|(_, r)| r.id.as_str()).collect();
+    assert_eq!(ids, ["p1", "m1", "p2", "m2", "bad"]);
+    let class = |i: usize| got[i].1.error.as_ref().map(|e| e.class);
+    assert!(got[0].1.ok && got[2].1.ok, "{got:?}");
+    assert_eq!(
+        got[2].1.result.as_ref().map(|b| &b["applied"]),
+        Some(&Value::Bool(true)),
+        "revision 2 went after revision 1"
+    );
+    assert_eq!(class(1), Some("not_found"));
+    assert_eq!(class(3), Some("blocked"));
+    assert_eq!(got[3].1.attempts, 0, "a blocked operation is not sent");
+    assert_eq!(class(4), Some("validation"));
+}
+
 /// HTTP/1.1 is the default; HTTP/2 (prior knowledge on loopback) is an option and works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_http2_option_delivers_a_batch_over_one_connection() {

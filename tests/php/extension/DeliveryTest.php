@@ -117,6 +117,28 @@ final class DeliveryTest extends TestCase
         $this->assertSame(5, $client->getPartner('drupal-user-1')['revision']);
     }
 
+    /**
+     * More entries than sendBatch converts ahead of the answers (4,096 at concurrency 1):
+     * the conversion waits for answers on the way, and every entry still gets its result,
+     * in input order, with the revisions of one key applied in order.
+     */
+    public function testABatchLongerThanTheConversionWindowDeliversEveryEntryInOrder(): void
+    {
+        $ops = [];
+        for ($i = 0; $i < 4600; $i++) {
+            $ops[] = $this->partnerOp($i % 1000, intdiv($i, 1000) + 1);
+        }
+        $results = $this->sandbox->client(['concurrency' => 1])->sendBatch($ops);
+
+        $this->assertCount(4600, $results);
+        foreach ($results as $i => $r) {
+            $this->assertSame($ops[$i]['id'], $r['id']);
+            $this->assertTrue($r['ok'], "op $i: " . json_encode($r['error']));
+            $this->assertTrue($r['result']['applied'], "op $i: revisions of a key arrive in order");
+        }
+        $this->assertSame(5, $this->sandbox->client()->getPartner('drupal-user-599')['revision']);
+    }
+
     public function testAFailedOperationBlocksTheLaterOnesWithTheSameKey(): void
     {
         $client = $this->sandbox->client();
