@@ -71,6 +71,12 @@ final class Reconciler {
         }
         $external = ExternalId::of($user);
         $seen[$external] = TRUE;
+        if ($repair) {
+          // What drifted is written again even if this process wrote the same op
+          // before (OutboxWriter writes one save's change once): that row has
+          // been sent or discarded since, which is why the network lacks it.
+          $this->writer->forget();
+        }
         $link = $this->links->get('user', (string) $user->id(), 'partner');
         $drift = FALSE;
         if (!isset($remote[$external])) {
