@@ -62,7 +62,7 @@ final class Reconciler {
     $report = ['remote' => count($remote), 'missing' => [], 'unknown' => [], 'mismatched' => [], 'usersMissing' => [], 'usersRenamed' => [], 'requeued' => 0];
     $companies = [];
     $storage = $this->entityTypeManager->getStorage('user');
-    $ids = $storage->getQuery()->accessCheck(FALSE)->condition('uid', 0, '>')->execute();
+    $ids = $storage->getQuery()->accessCheck(FALSE)->condition('uid', 0, '>')->sort('uid')->execute();
     $seen = [];
     foreach (array_chunk(array_values($ids), 100) as $chunk) {
       foreach ($storage->loadMultiple($chunk) as $user) {

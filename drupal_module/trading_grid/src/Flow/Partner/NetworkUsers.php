@@ -187,7 +187,7 @@ final class NetworkUsers {
   }
 
   /**
-   * An op on the partner's ordering key, for the partner company.
+   * An op on the network user's own ordering key, for the partner company.
    *
    * @param array<string, mixed> $payload
    *   The payload without companyId.
