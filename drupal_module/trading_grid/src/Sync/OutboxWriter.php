@@ -16,6 +16,12 @@ use Drupal\trading_grid\Store\Outbox;
 final class OutboxWriter {
 
   /**
+   * How the last error of a link starts when the payload was refused before it was
+   * queued (nothing of it was sent).
+   */
+  public const INVALID = 'validation: ';
+
+  /**
    * Hashes of the ops written during this request, to write each change once.
    *
    * @var array<string, int>
@@ -64,7 +70,7 @@ final class OutboxWriter {
    * Trading Grid tab say why nothing was sent.
    */
   public function invalid(string $entityType, string $entityId, string $flow, string $op, string $error): void {
-    $this->links->record($entityType, $entityId, $flow, LinkStore::FAILED, NULL, 'validation: ' . $error, $op);
+    $this->links->record($entityType, $entityId, $flow, LinkStore::FAILED, NULL, self::INVALID . $error, $op);
   }
 
 }

@@ -145,17 +145,11 @@ final class Reconciler {
     if ($state === NetworkUsers::EXISTS) {
       $this->networkUsers->forget($user);
     }
-    $queued = 0;
-    try {
-      foreach ($this->networkUsers->activated($user) as $op) {
-        $this->writer->write($op);
-        $queued++;
-      }
+    $ops = $this->networkUsers->unlessRefused($user, 'company_user.create', fn () => $this->networkUsers->activated($user));
+    foreach ($ops as $op) {
+      $this->writer->write($op);
     }
-    catch (InvalidPayloadException $e) {
-      $this->writer->invalid('user', (string) $user->id(), NetworkUsers::FLOW, 'company_user.create', $e->getMessage());
-    }
-    return $queued;
+    return count($ops);
   }
 
   /**

@@ -8,7 +8,9 @@ use Drupal\Core\Config\ConfigFactoryInterface;
 use Drupal\user\UserDataInterface;
 use Drupal\trading_grid\Store\LinkStore;
 use Drupal\trading_grid\Sync\ExternalId;
+use Drupal\trading_grid\Sync\InvalidPayloadException;
 use Drupal\trading_grid\Sync\OutboundOp;
+use Drupal\trading_grid\Sync\OutboxWriter;
 use Drupal\trading_grid\Sync\PayloadBuilder;
 use Drupal\user\UserInterface;
 
@@ -60,6 +62,27 @@ final class NetworkUsers {
    */
   public function role(): string {
     return trim((string) $this->configFactory->get('trading_grid.settings')->get('network_user_role'));
+  }
+
+  /**
+   * The ops one of the methods below builds, or none when the schema refuses one: the
+   * refusal is recorded on the network user's flow (the sync log and the account's tab
+   * say why), and the change that called for the ops still applies.
+   *
+   * @param callable(): list<\Drupal\trading_grid\Sync\OutboundOp> $build
+   *   Calls activated(), deactivated(), changed() or deleted().
+   *
+   * @return list<\Drupal\trading_grid\Sync\OutboundOp>
+   *   The ops to write.
+   */
+  public function unlessRefused(UserInterface $user, string $op, callable $build): array {
+    try {
+      return $build();
+    }
+    catch (InvalidPayloadException $e) {
+      $this->links->record('user', (string) $user->id(), self::FLOW, LinkStore::FAILED, NULL, OutboxWriter::INVALID . $e->getMessage(), $op);
+      return [];
+    }
   }
 
   /**
@@ -225,7 +248,7 @@ final class NetworkUsers {
     if (is_string($link['remoteId'] ?? NULL) && $link['remoteId'] !== '') {
       return self::EXISTS;
     }
-    $refused = $link['status'] === LinkStore::FAILED && str_starts_with((string) ($link['lastError'] ?? ''), 'validation:');
+    $refused = $link['status'] === LinkStore::FAILED && str_starts_with((string) ($link['lastError'] ?? ''), OutboxWriter::INVALID);
     return $refused ? self::NONE : self::PENDING;
   }
 

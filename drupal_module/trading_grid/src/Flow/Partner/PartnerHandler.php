@@ -10,7 +10,6 @@ use Drupal\trading_grid\Flow\EventHandlerInterface;
 use Drupal\trading_grid\Flow\Notification\PartnerNotifier;
 use Drupal\trading_grid\Store\LinkStore;
 use Drupal\trading_grid\Sync\EntityLookup;
-use Drupal\trading_grid\Sync\InvalidPayloadException;
 use Drupal\trading_grid\Sync\OutboxWriter;
 use Drupal\trading_grid\Sync\Suppression;
 use Drupal\user\UserInterface;
@@ -131,19 +130,11 @@ final class PartnerHandler implements EventHandlerInterface {
    * its role when active, its role taken when the membership ended.
    */
   private function networkUser(UserInterface $user, string $status): void {
-    try {
-      $ops = match (TRUE) {
-        in_array($status, self::GRANTING, TRUE) => $this->networkUsers->activated($user),
-        $status !== 'pending' => $this->networkUsers->deactivated($user),
-        default => [],
-      };
-    }
-    catch (InvalidPayloadException $e) {
-      // The membership still applies; the sync log and the account's tab say why
-      // the network user was not created.
-      $this->writer->invalid('user', (string) $user->id(), NetworkUsers::FLOW, 'company_user.create', $e->getMessage());
-      return;
-    }
+    $ops = match (TRUE) {
+      in_array($status, self::GRANTING, TRUE) => $this->networkUsers->unlessRefused($user, 'company_user.create', fn () => $this->networkUsers->activated($user)),
+      $status !== 'pending' => $this->networkUsers->unlessRefused($user, 'company_user.roles', fn () => $this->networkUsers->deactivated($user)),
+      default => [],
+    };
     foreach ($ops as $op) {
       $this->writer->write($op);
     }

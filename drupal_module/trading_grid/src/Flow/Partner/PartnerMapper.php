@@ -8,7 +8,6 @@ use Drupal\Core\Entity\ContentEntityInterface;
 use Drupal\trading_grid\Flow\FlowMapperBase;
 use Drupal\trading_grid\Store\LinkStore;
 use Drupal\trading_grid\Sync\ExternalId;
-use Drupal\trading_grid\Sync\InvalidPayloadException;
 use Drupal\trading_grid\Sync\Mapping;
 use Drupal\trading_grid\Sync\OutboundOp;
 use Drupal\trading_grid\Sync\PayloadBuilder;
@@ -49,7 +48,7 @@ final class PartnerMapper extends FlowMapperBase {
     $id = (string) $entity->id();
     if ($event === 'delete') {
       // The network user goes first, while its partner company still exists.
-      $ops = $entity instanceof UserInterface ? $this->networkUser(fn () => $this->networkUsers->deleted($entity), $entity, 'company_user.delete') : [];
+      $ops = $entity instanceof UserInterface ? $this->networkUsers->unlessRefused($entity, 'company_user.delete', fn () => $this->networkUsers->deleted($entity)) : [];
       if ($this->live($entity, 'partner')) {
         $ops[] = new OutboundOp('partner.delete', ['externalId' => $external], $key, 'partner', $type, $id);
       }
@@ -85,29 +84,9 @@ final class PartnerMapper extends FlowMapperBase {
     }
     if ($event === 'update' && $entity instanceof UserInterface) {
       $was = self::original($entity);
-      array_push($ops, ...$this->networkUser(fn () => $this->networkUsers->changed($entity, $was instanceof UserInterface ? $was : NULL), $entity, 'company_user.update'));
+      array_push($ops, ...$this->networkUsers->unlessRefused($entity, 'company_user.update', fn () => $this->networkUsers->changed($entity, $was instanceof UserInterface ? $was : NULL)));
     }
     return $ops;
-  }
-
-  /**
-   * The network user's ops; a refusal is recorded on its own flow so that the
-   * partner's ops of the same save are still written.
-   *
-   * @param callable(): list<\Drupal\trading_grid\Sync\OutboundOp> $ops
-   *   Builds the ops.
-   *
-   * @return list<\Drupal\trading_grid\Sync\OutboundOp>
-   *   The ops, or none.
-   */
-  private function networkUser(callable $ops, UserInterface $user, string $op): array {
-    try {
-      return $ops();
-    }
-    catch (InvalidPayloadException $e) {
-      $this->links->record('user', (string) $user->id(), NetworkUsers::FLOW, LinkStore::FAILED, NULL, 'validation: ' . $e->getMessage(), $op);
-      return [];
-    }
   }
 
   /**
